@@ -1,0 +1,121 @@
+//! Peer ids: the SHA-256 fingerprint of a node's TLS certificate.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+
+/// A chainweb peer id: SHA-256 over the DER bytes of the node's certificate.
+///
+/// Its text form is base64url without padding (43 characters). Like chainweb-node, parsing
+/// also accepts the padded 44-character form.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId([u8; 32]);
+
+/// Why a string is not a peer id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerIdError {
+    /// Not base64url.
+    #[error("peer id is not base64url")]
+    NotBase64,
+    /// Decoded to the wrong number of bytes.
+    #[error("peer id has {0} bytes, expected 32")]
+    WrongLength(usize),
+}
+
+impl PeerId {
+    /// The id of the certificate whose DER encoding is `der`.
+    pub fn from_certificate_der(der: &[u8]) -> Self {
+        PeerId(Sha256::digest(der).into())
+    }
+
+    /// The 32 raw fingerprint bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Wraps 32 raw fingerprint bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        PeerId(bytes)
+    }
+}
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl fmt::Debug for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PeerId({self})")
+    }
+}
+
+impl FromStr for PeerId {
+    type Err = PeerIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let decoded = if s.len() == 44 && s.ends_with('=') {
+            URL_SAFE.decode(s)
+        } else {
+            URL_SAFE_NO_PAD.decode(s)
+        }
+        .map_err(|_| PeerIdError::NotBase64)?;
+        let bytes: [u8; 32] = decoded
+            .as_slice()
+            .try_into()
+            .map_err(|_| PeerIdError::WrongLength(decoded.len()))?;
+        Ok(PeerId(bytes))
+    }
+}
+
+impl serde::Serialize for PeerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PeerId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_seed_ids() {
+        for s in [
+            "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40",
+            "SMq0oMEVVBNNl3GfMBJfbHVBIRIVa0v6qwoKZflQtAA",
+            "AFqlaMJ8IfuwQiuyo_qxa83U_2DTkrJjhGftplwvWZc",
+        ] {
+            let id: PeerId = s.parse().unwrap();
+            assert_eq!(id.to_string(), s);
+        }
+    }
+
+    #[test]
+    fn accepts_padded_form_and_rejects_bad_lengths() {
+        let id: PeerId = "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40=".parse().unwrap();
+        assert_eq!(id.to_string(), "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40");
+        assert_eq!("abcd".parse::<PeerId>(), Err(PeerIdError::WrongLength(3)));
+        assert_eq!("a!".parse::<PeerId>(), Err(PeerIdError::NotBase64));
+        assert!("".parse::<PeerId>().is_err());
+    }
+
+    #[test]
+    fn fingerprint_is_sha256_of_der() {
+        // SHA-256 of the empty input, base64url.
+        assert_eq!(
+            PeerId::from_certificate_der(b"").to_string(),
+            "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        );
+    }
+}
