@@ -7,3 +7,14 @@ pub mod policy;
 pub use event::{Event, NodeIdx, NodeVisit, PageRecord};
 pub use failure::FailureKind;
 pub use policy::{AddrClass, EgressPolicy, classify};
+pub mod config;
+pub mod fetch;
+pub mod resolve;
+pub mod tls;
+
+pub use config::{CrawlConfig, FetchLimits};
+pub mod engine;
+pub mod progress;
+
+pub use engine::{Engine, Outcome, Summary};
+pub use progress::{Counters, Progress};

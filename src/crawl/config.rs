@@ -1,0 +1,121 @@
+//! Validated crawl settings, built from the command line (or a test) and never from clap
+//! types directly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::{MAX_LIMIT, NetworkId, PeerInfo};
+
+use super::policy::EgressPolicy;
+use super::resolve::{NameResolver, SystemResolver};
+
+/// Bounds on the work done for one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// `limit` asked for in each page request (1..=512).
+    pub page_limit: usize,
+    /// Deadline for TCP connect plus TLS handshake.
+    pub connect_timeout: Duration,
+    /// Deadline for one request, from sending it to the end of the body.
+    pub request_timeout: Duration,
+    /// Deadline for all the work on one node.
+    pub node_timeout: Duration,
+    /// Largest response body accepted (chainweb-node caps its own at 2 MiB).
+    pub max_body_bytes: usize,
+    /// Pages fetched per list at most.
+    pub max_pages_per_list: u32,
+    /// Entries accepted per list at most.
+    pub max_items_per_list: usize,
+    /// Extra attempts for a transient failure.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub retry_backoff: Duration,
+}
+
+impl Default for FetchLimits {
+    fn default() -> Self {
+        FetchLimits {
+            page_limit: MAX_LIMIT,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            node_timeout: Duration::from_secs(60),
+            max_body_bytes: 2 * 1024 * 1024,
+            max_pages_per_list: 100,
+            max_items_per_list: 20_000,
+            retries: 1,
+            retry_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Everything the engine needs to run one crawl.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// Which chainweb network (version) to crawl.
+    pub network: NetworkId,
+    /// Where to start.
+    pub bootstrap: Vec<PeerInfo>,
+    /// What may be contacted.
+    pub policy: EgressPolicy,
+    /// How DNS names are looked up.
+    pub resolver: Arc<dyn NameResolver>,
+    /// Nodes being crawled at once.
+    pub concurrency: usize,
+    /// Lists fetched at once from one node.
+    pub per_node: usize,
+    /// Per-node bounds.
+    pub limits: FetchLimits,
+    /// Most nodes a crawl will learn; addresses beyond it are counted, not followed.
+    pub max_nodes: usize,
+}
+
+impl CrawlConfig {
+    /// Default settings for a network, with the given bootstrap list.
+    pub fn new(network: NetworkId, bootstrap: Vec<PeerInfo>) -> Self {
+        CrawlConfig {
+            network,
+            bootstrap,
+            policy: EgressPolicy::default(),
+            resolver: Arc::new(SystemResolver),
+            concurrency: 64,
+            per_node: 4,
+            limits: FetchLimits::default(),
+            max_nodes: 1_000_000,
+        }
+    }
+
+    /// Checks the settings once, so the engine can rely on them.
+    ///
+    /// # Errors
+    /// A message naming the setting that is out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.bootstrap.is_empty() {
+            return Err(format!(
+                "no bootstrap nodes: network {} has no built-in list; pass --bootstrap or --bootstrap-file",
+                self.network
+            ));
+        }
+        if self.concurrency == 0 || self.concurrency > 4096 {
+            return Err("--concurrency must be between 1 and 4096".into());
+        }
+        if self.per_node == 0 || self.per_node > 21 {
+            return Err("--per-node must be between 1 and 21".into());
+        }
+        if self.limits.page_limit == 0 || self.limits.page_limit > MAX_LIMIT {
+            return Err(format!("--page-limit must be between 1 and {MAX_LIMIT}"));
+        }
+        if self.limits.max_body_bytes < 1024 {
+            return Err("--max-body-bytes must be at least 1024".into());
+        }
+        if self.limits.max_pages_per_list == 0 || self.limits.max_items_per_list == 0 {
+            return Err("page and item caps must be positive".into());
+        }
+        if self.limits.request_timeout.is_zero() || self.limits.node_timeout.is_zero() {
+            return Err("timeouts must be positive".into());
+        }
+        if self.max_nodes == 0 {
+            return Err("--max-nodes must be positive".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,320 @@
+//! The engine: one task that owns all crawl state.
+//!
+//! It holds the frontier, the address index and a `JoinSet` of node visits, spawning a
+//! visit only while fewer than `concurrency` are in flight, so it needs no semaphore and no
+//! shared maps. The crawl is over when the frontier and the `JoinSet` are both empty. On
+//! cancellation it stops scheduling, gives in-flight visits a short grace period, aborts the
+//! rest and still returns a [`Summary`].
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::api::{HostAddress, PeerInfo};
+
+use super::config::CrawlConfig;
+use super::event::{Event, NodeIdx};
+use super::failure::FailureKind;
+use super::fetch::{FetchContext, NodeReport, visit_node};
+use super::progress::{Counters, Progress};
+use super::resolve::{DialLog, PolicyResolver};
+use super::tls;
+
+/// How long in-flight visits may finish after a cancel before they are aborted.
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+/// How a crawl ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every reachable node was visited.
+    Complete,
+    /// Stopped by the caller (Ctrl-C) before the frontier was empty.
+    Interrupted,
+    /// Nothing could be crawled; the text says why.
+    Failed(String),
+}
+
+/// What a crawl did, for printing and for sealing the crawl row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Final counters.
+    pub counters: Counters,
+    /// Bootstrap nodes that answered.
+    pub bootstrap_reachable: u64,
+    /// Bootstrap nodes tried.
+    pub bootstrap_total: u64,
+    /// Nodes still waiting to be visited when the crawl stopped.
+    pub frontier_left: u64,
+    /// Entries not recorded because the crawl reached `max_nodes`.
+    pub dropped_entries: u64,
+    /// Wall time in seconds.
+    pub elapsed_s: f64,
+}
+
+/// The crawl engine. Build it with [`Engine::new`], then [`Engine::run`] it once.
+pub struct Engine {
+    config: CrawlConfig,
+    ctx: Arc<FetchContext>,
+    events: mpsc::Sender<Event>,
+    progress: Progress,
+    /// Address of each node, by node number.
+    addresses: Vec<HostAddress>,
+    /// Node number of each address.
+    index: HashMap<HostAddress, NodeIdx>,
+    /// Whether each node is a bootstrap node.
+    bootstrap: Vec<bool>,
+    /// Nodes waiting to be visited, in the order learned.
+    frontier: VecDeque<NodeIdx>,
+    /// Node visits in flight.
+    tasks: JoinSet<NodeReport>,
+    /// Which node each task visits, for reporting aborted ones.
+    in_flight: HashMap<tokio::task::Id, NodeIdx>,
+    counters: Counters,
+    bootstrap_reachable: u64,
+    dropped_entries: u64,
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The settings are out of range.
+    #[error("{0}")]
+    Config(String),
+    /// TLS could not be set up.
+    #[error("tls setup failed: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+impl Engine {
+    /// Validates the settings and prepares a crawl that reports to `events`.
+    ///
+    /// # Errors
+    /// Invalid settings.
+    pub fn new(
+        config: CrawlConfig,
+        events: mpsc::Sender<Event>,
+        progress: Progress,
+    ) -> Result<Self, EngineError> {
+        config.validate().map_err(EngineError::Config)?;
+        let dial_log = Arc::new(DialLog::default());
+        let ctx = Arc::new(FetchContext {
+            network: config.network,
+            limits: config.limits.clone(),
+            per_node: config.per_node,
+            tls: tls::client_config()?,
+            resolver: PolicyResolver {
+                inner: config.resolver.clone(),
+                policy: config.policy.clone(),
+                log: dial_log.clone(),
+            },
+            dial_log,
+            pages: Default::default(),
+        });
+        Ok(Engine {
+            config,
+            ctx,
+            events,
+            progress,
+            addresses: Vec::new(),
+            index: HashMap::new(),
+            bootstrap: Vec::new(),
+            frontier: VecDeque::new(),
+            tasks: JoinSet::new(),
+            in_flight: HashMap::new(),
+            counters: Counters::default(),
+            bootstrap_reachable: 0,
+            dropped_entries: 0,
+        })
+    }
+
+    /// Every destination this crawl handed to a connection.
+    pub fn dial_log(&self) -> Arc<DialLog> {
+        self.ctx.dial_log.clone()
+    }
+
+    async fn emit(&self, event: Event) {
+        // The writer only goes away when the process is shutting down.
+        let _ = self.events.send(event).await;
+    }
+
+    /// Returns the node number of an address, learning it (and deciding whether to visit
+    /// it) the first time. `None` once the crawl holds `max_nodes` nodes.
+    async fn learn(&mut self, peer: &PeerInfo, bootstrap: bool) -> Option<NodeIdx> {
+        if let Some(&idx) = self.index.get(&peer.address) {
+            return Some(idx);
+        }
+        if self.addresses.len() >= self.config.max_nodes {
+            self.dropped_entries += 1;
+            return None;
+        }
+        let idx = NodeIdx::try_from(self.addresses.len()).ok()?;
+        self.addresses.push(peer.address.clone());
+        self.bootstrap.push(bootstrap);
+        self.index.insert(peer.address.clone(), idx);
+        self.counters.known += 1;
+        self.emit(Event::NodeLearned {
+            node: idx,
+            address: peer.address.clone(),
+            advertised_id: peer.id,
+            bootstrap,
+        })
+        .await;
+        match self.config.policy.check(&peer.address) {
+            Ok(()) => self.frontier.push_back(idx),
+            Err(reason) => {
+                self.counters.skipped += 1;
+                self.emit(Event::NodeSkipped { node: idx, reason }).await;
+            }
+        }
+        Some(idx)
+    }
+
+    fn spawn_visits(&mut self) {
+        while self.tasks.len() < self.config.concurrency {
+            let Some(idx) = self.frontier.pop_front() else {
+                break;
+            };
+            let Some(address) = self.addresses.get(idx as usize).cloned() else {
+                continue;
+            };
+            let handle = self.tasks.spawn(visit_node(
+                self.ctx.clone(),
+                idx,
+                address,
+                self.events.clone(),
+            ));
+            self.in_flight.insert(handle.id(), idx);
+        }
+    }
+
+    async fn absorb(&mut self, report: NodeReport) {
+        let src = report.visit.node;
+        for list in &report.lists {
+            let mut dsts = Vec::with_capacity(list.entries.len());
+            for entry in &list.entries {
+                if let Some(dst) = self.learn(entry, false).await {
+                    dsts.push(dst);
+                }
+            }
+            self.counters.edges += dsts.len() as u64;
+            if !dsts.is_empty() {
+                self.emit(Event::ListSeen {
+                    src,
+                    network: list.network,
+                    dsts,
+                })
+                .await;
+            }
+            for (reason, raw) in &list.invalid {
+                self.emit(Event::InvalidEntry {
+                    src,
+                    network: list.network,
+                    reason,
+                    raw: raw.clone(),
+                })
+                .await;
+            }
+        }
+        self.counters.visited += 1;
+        if report.visit.reachable {
+            self.counters.reachable += 1;
+            if self.bootstrap.get(src as usize).copied().unwrap_or(false) {
+                self.bootstrap_reachable += 1;
+            }
+        } else {
+            self.counters.failed += 1;
+        }
+        self.emit(Event::NodeVisited(report.visit)).await;
+    }
+
+    /// Runs the crawl until the frontier is exhausted or `cancel` completes.
+    pub async fn run(mut self, cancel: impl Future<Output = ()>) -> Summary {
+        let started = Instant::now();
+        let bootstrap = self.config.bootstrap.clone();
+        for peer in &bootstrap {
+            self.learn(peer, true).await;
+        }
+        let bootstrap_total = bootstrap.len() as u64;
+        tokio::pin!(cancel);
+        let mut cancelled = false;
+        let grace = tokio::time::sleep(Duration::MAX.min(Duration::from_secs(86_400 * 365)));
+        tokio::pin!(grace);
+        let mut ticker = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            if !cancelled {
+                self.spawn_visits();
+            }
+            if self.tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                () = &mut cancel, if !cancelled => {
+                    cancelled = true;
+                    grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
+                }
+                () = &mut grace, if cancelled => {
+                    self.tasks.abort_all();
+                }
+                joined = self.tasks.join_next_with_id() => match joined {
+                    Some(Ok((id, report))) => {
+                        self.in_flight.remove(&id);
+                        self.absorb(report).await;
+                    }
+                    Some(Err(e)) => {
+                        if let Some(node) = self.in_flight.remove(&e.id()) {
+                            let reason = if e.is_cancelled() {
+                                FailureKind::Interrupted
+                            } else {
+                                FailureKind::Protocol
+                            };
+                            self.counters.skipped += 1;
+                            self.emit(Event::NodeSkipped { node, reason }).await;
+                        }
+                    }
+                    None => {}
+                },
+                _ = ticker.tick() => {}
+            }
+            self.counters.pages = self.ctx.pages.load(Ordering::Relaxed);
+            self.progress.update(&self.counters);
+        }
+        let frontier_left = self.frontier.len() as u64;
+        while let Some(node) = self.frontier.pop_front() {
+            self.counters.skipped += 1;
+            self.emit(Event::NodeSkipped {
+                node,
+                reason: FailureKind::NotVisited,
+            })
+            .await;
+        }
+        self.counters.pages = self.ctx.pages.load(Ordering::Relaxed);
+        self.progress.update(&self.counters);
+        self.progress.finish();
+        let outcome = if cancelled {
+            Outcome::Interrupted
+        } else if self.bootstrap_reachable == 0 {
+            Outcome::Failed(format!(
+                "no bootstrap node could be reached ({bootstrap_total} tried)"
+            ))
+        } else {
+            Outcome::Complete
+        };
+        Summary {
+            outcome,
+            counters: self.counters,
+            bootstrap_reachable: self.bootstrap_reachable,
+            bootstrap_total,
+            frontier_left,
+            dropped_entries: self.dropped_entries,
+            elapsed_s: started.elapsed().as_secs_f64(),
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! The fetcher: everything done to one node, from its own pooled TLS connection.
+//!
+//! [`visit_node`] is a plain async function: it takes owned inputs, shares no maps with the
+//! engine and returns a [`NodeReport`]. Each response is sent to the store as it arrives, so
+//! what was learned before a failure, a deadline or an interrupt is kept. Every loop here is
+//! bounded: by the page and item caps, by the cursor check and by the node's deadline.
+
+use std::collections::HashSet;
+use std::error::Error as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::api::{HostAddress, NetworkId, Page, PeerId, PeerInfo, PeerNetwork, headers};
+use crate::sanitize::sanitize_bytes;
+
+use super::config::FetchLimits;
+use super::event::{Event, NodeIdx, NodeVisit, PageRecord};
+use super::failure::FailureKind;
+use super::resolve::{DialLog, DnsFailure, PolicyRefused, PolicyResolver};
+
+/// Longest header value or detail text kept.
+const MAX_TEXT: usize = 200;
+/// Longest raw invalid entry kept.
+const MAX_RAW_ENTRY: usize = 300;
+
+/// What every node visit shares: settings, the TLS configuration and the dial log.
+#[derive(Debug)]
+pub struct FetchContext {
+    /// The network crawled.
+    pub network: NetworkId,
+    /// Per-node bounds.
+    pub limits: FetchLimits,
+    /// Lists fetched at once from one node.
+    pub per_node: usize,
+    /// TLS settings every node's client is built from.
+    pub tls: rustls::ClientConfig,
+    /// Resolver applying the egress policy to DNS answers.
+    pub resolver: PolicyResolver,
+    /// Every destination handed to a connection.
+    pub dial_log: Arc<DialLog>,
+    /// Pages fetched so far, for progress.
+    pub pages: AtomicU64,
+}
+
+/// One peer list of one node, as far as it could be read.
+#[derive(Debug)]
+pub struct ListReport {
+    /// Which list.
+    pub network: PeerNetwork,
+    /// Valid entries, de-duplicated by address, in the order served.
+    pub entries: Vec<PeerInfo>,
+    /// Entries that are not valid PeerInfo: (reason, raw JSON).
+    pub invalid: Vec<(&'static str, String)>,
+    /// Why reading the list stopped early, if it did.
+    pub error: Option<FailureKind>,
+    /// Requests made for this list (retries included).
+    pub pages: u32,
+    /// Pages that parsed as a page.
+    pub ok_pages: u32,
+}
+
+/// Everything learned from one node.
+#[derive(Debug)]
+pub struct NodeReport {
+    /// What the node row records.
+    pub visit: NodeVisit,
+    /// Its lists.
+    pub lists: Vec<ListReport>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Sorts a failed request into a [`FailureKind`] from typed facts, never from message text.
+pub fn classify_error(e: &reqwest::Error) -> FailureKind {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(s) = source {
+        if let Some(p) = s.downcast_ref::<PolicyRefused>() {
+            return p.0;
+        }
+        if s.downcast_ref::<DnsFailure>().is_some() {
+            return FailureKind::DnsFailed;
+        }
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return FailureKind::TlsHandshake;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return FailureKind::TlsHandshake;
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return FailureKind::ConnectRefused,
+                std::io::ErrorKind::TimedOut if e.is_connect() => {
+                    return FailureKind::ConnectTimeout;
+                }
+                _ => {}
+            }
+        }
+        source = s.source();
+    }
+    if e.is_timeout() {
+        if e.is_connect() {
+            FailureKind::ConnectTimeout
+        } else {
+            FailureKind::Timeout
+        }
+    } else if e.is_connect() {
+        FailureKind::ConnectFailed
+    } else {
+        FailureKind::Protocol
+    }
+}
+
+/// Builds the client for one node: one pooled connection, no proxy, no redirects, no
+/// decompression, the crawl's resolver and TLS settings.
+///
+/// # Errors
+/// If reqwest cannot build the client (it only fails on invalid settings).
+pub fn node_client(ctx: &FetchContext) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(ctx.tls.clone())
+        .tls_info(true)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(ctx.limits.connect_timeout)
+        .pool_max_idle_per_host(ctx.per_node)
+        .dns_resolver(Arc::new(ctx.resolver.clone()))
+        .user_agent(concat!("chainweb-crawler/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+fn header_text(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name).map(|v| sanitize_bytes(v.as_bytes(), MAX_TEXT))
+}
+
+/// The outcome of one HTTP exchange.
+struct Exchange {
+    record: PageRecord,
+    body: Option<Vec<u8>>,
+}
+
+/// Reads a body chunk by chunk, stopping as soon as it passes the cap: a huge or endless
+/// body costs at most `cap` bytes of memory.
+async fn read_capped(resp: &mut reqwest::Response, cap: usize) -> Result<Vec<u8>, FailureKind> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(FailureKind::BodyTooLarge);
+    }
+    let hint = resp.content_length().map_or(16 * 1024, |n| n as usize);
+    let mut body = Vec::with_capacity(hint.min(cap));
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify_error(&e))? {
+        if body.len() + chunk.len() > cap {
+            return Err(FailureKind::BodyTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn exchange_once(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    cap: usize,
+) -> Exchange {
+    let started = Instant::now();
+    let mut record = PageRecord::default();
+    let result = client.get(url).timeout(timeout).send().await;
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            record.error = Some(classify_error(&e));
+            record.detail = Some(sanitize_bytes(e.to_string().as_bytes(), MAX_TEXT));
+            record.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            record.observed_at_ms = now_ms();
+            return Exchange { record, body: None };
+        }
+    };
+    let status = resp.status();
+    record.status = Some(status.as_u16());
+    let h = resp.headers();
+    record.peer_addr = header_text(h, headers::PEER_ADDR);
+    record.server_timestamp = header_text(h, headers::SERVER_TIMESTAMP);
+    record.node_version = header_text(h, headers::NODE_VERSION);
+    record.tls_fingerprint = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|t| t.peer_certificate())
+        .map(PeerId::from_certificate_der);
+    let mut body = None;
+    if status.is_redirection() {
+        record.error = Some(FailureKind::Redirect);
+        record.detail = header_text(resp.headers(), "location").map(|l| format!("location: {l}"));
+    } else if status != reqwest::StatusCode::OK {
+        record.error = Some(FailureKind::HttpStatus);
+    } else {
+        match read_capped(&mut resp, cap).await {
+            Ok(b) => {
+                record.bytes = b.len() as u64;
+                body = Some(b);
+            }
+            Err(kind) => record.error = Some(kind),
+        }
+    }
+    record.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    record.observed_at_ms = now_ms();
+    Exchange { record, body }
+}
+
+/// Everything one list walk needs that stays the same across its pages.
+struct ListWalk<'a> {
+    ctx: &'a FetchContext,
+    client: &'a reqwest::Client,
+    node: NodeIdx,
+    origin: &'a str,
+    deadline: Instant,
+    events: &'a mpsc::Sender<Event>,
+}
+
+impl ListWalk<'_> {
+    /// One page request with retries for transient failures, each attempt recorded.
+    async fn fetch(&self, network: PeerNetwork, page: u32, cursor: Option<&str>) -> Exchange {
+        let limits = &self.ctx.limits;
+        let mut url = format!(
+            "{}{}?limit={}",
+            self.origin,
+            network.peer_path(self.ctx.network),
+            limits.page_limit
+        );
+        if let Some(c) = cursor {
+            url.push_str("&next=");
+            url.push_str(c);
+        }
+        let mut attempt = 0;
+        loop {
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                let record = PageRecord {
+                    error: Some(FailureKind::NodeDeadline),
+                    observed_at_ms: now_ms(),
+                    ..PageRecord::default()
+                };
+                return self
+                    .finish(network, page, cursor, Exchange { record, body: None })
+                    .await;
+            }
+            let timeout = limits.request_timeout.min(remaining);
+            let mut ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes).await;
+            if ex.record.error == Some(FailureKind::Timeout) && timeout < limits.request_timeout {
+                ex.record.error = Some(FailureKind::NodeDeadline);
+            }
+            let retry =
+                ex.record.error.is_some_and(FailureKind::is_transient) && attempt < limits.retries;
+            let ex = self.finish(network, page, cursor, ex).await;
+            if !retry {
+                return ex;
+            }
+            let backoff = limits.retry_backoff.saturating_mul(1 << attempt.min(10));
+            tokio::time::sleep(
+                backoff.min(self.deadline.saturating_duration_since(Instant::now())),
+            )
+            .await;
+            attempt += 1;
+        }
+    }
+
+    /// Fills in the record's position and sends it to the store.
+    async fn finish(
+        &self,
+        network: PeerNetwork,
+        page: u32,
+        cursor: Option<&str>,
+        mut ex: Exchange,
+    ) -> Exchange {
+        ex.record.node = self.node;
+        ex.record.network = Some(network);
+        ex.record.page = page;
+        ex.record.cursor = cursor.map(str::to_string);
+        self.ctx.pages.fetch_add(1, Ordering::Relaxed);
+        // A closed channel means the crawl is shutting down; the record has nowhere to go.
+        let _ = self
+            .events
+            .send(Event::PageFetched(ex.record.clone()))
+            .await;
+        ex
+    }
+
+    /// Walks one list page by page until `next` is null or a bound stops it.
+    async fn walk(&self, network: PeerNetwork, last: &mut Option<PageRecord>) -> ListReport {
+        let limits = &self.ctx.limits;
+        let mut report = ListReport {
+            network,
+            entries: Vec::new(),
+            invalid: Vec::new(),
+            error: None,
+            pages: 0,
+            ok_pages: 0,
+        };
+        let mut seen: HashSet<HostAddress> = HashSet::new();
+        let mut cursor: Option<String> = None;
+        let mut last_start: i64 = 0;
+        for page_no in 0.. {
+            if page_no >= limits.max_pages_per_list {
+                report.error = Some(FailureKind::TooManyPages);
+                break;
+            }
+            let ex = self.fetch(network, page_no, cursor.as_deref()).await;
+            report.pages += 1;
+            let mut record = ex.record;
+            let parsed = match (&record.error, ex.body) {
+                (None, Some(body)) => match Page::from_json_bytes(&body) {
+                    Ok(p) => Ok(p),
+                    Err(crate::api::PageError::NotJson(_)) => Err(FailureKind::BadBody),
+                    Err(_) => Err(FailureKind::BadPage),
+                },
+                (Some(kind), _) => Err(*kind),
+                (None, None) => Err(FailureKind::Protocol),
+            };
+            let page: Page<Value> = match parsed {
+                Ok(p) => p,
+                Err(kind) => {
+                    record.error = Some(kind);
+                    report.error = Some(kind);
+                    if record.status.is_some() {
+                        *last = Some(record);
+                    }
+                    break;
+                }
+            };
+            report.ok_pages += 1;
+            record.items = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
+            record.next = page.next.map(|n| n.to_string());
+            *last = Some(record);
+            if page.items.len() > limits.page_limit {
+                // Served more than asked: keep what fits under the item cap, flag the list.
+                report.error.get_or_insert(FailureKind::LimitIgnored);
+            }
+            for item in &page.items {
+                if report.entries.len() >= limits.max_items_per_list {
+                    report.error = Some(FailureKind::TooManyItems);
+                    break;
+                }
+                match PeerInfo::from_json(item) {
+                    Ok(p) => {
+                        if seen.insert(p.address.clone()) {
+                            report.entries.push(p);
+                        }
+                    }
+                    Err(e) => {
+                        if report.invalid.len() < limits.max_items_per_list {
+                            let raw = item.to_string();
+                            report
+                                .invalid
+                                .push((e.kind(), sanitize_bytes(raw.as_bytes(), MAX_RAW_ENTRY)));
+                        }
+                    }
+                }
+            }
+            if report.error == Some(FailureKind::TooManyItems) {
+                break;
+            }
+            let Some(next) = page.next else { break };
+            // Positions only move forward; an empty page that points on, or a cursor that
+            // does not advance, would loop forever.
+            let start = next.start();
+            if page.items.is_empty() || start <= last_start {
+                report.error = Some(FailureKind::CursorLoop);
+                break;
+            }
+            last_start = start;
+            cursor = Some(next.to_string());
+        }
+        report
+    }
+}
+
+/// Whether a failure means the node could not be talked to at all.
+fn is_unreachable(kind: FailureKind) -> bool {
+    use FailureKind::*;
+    matches!(
+        kind,
+        DnsFailed
+            | ConnectRefused
+            | ConnectTimeout
+            | ConnectFailed
+            | TlsHandshake
+            | Timeout
+            | NodeDeadline
+            | Protocol
+            | Policy(_)
+    )
+}
+
+/// Contacts one node and reads every peer list it serves: the cut list first; if the node
+/// answers at all, then every chain's mempool list, `per_node` at a time.
+pub async fn visit_node(
+    ctx: Arc<FetchContext>,
+    node: NodeIdx,
+    address: HostAddress,
+    events: mpsc::Sender<Event>,
+) -> NodeReport {
+    let deadline = Instant::now() + ctx.limits.node_timeout;
+    let mut visit = NodeVisit {
+        node,
+        ..NodeVisit::default()
+    };
+    if let Some(sa) = address.socket_addr() {
+        ctx.dial_log.record(sa);
+    }
+    let client = match node_client(&ctx) {
+        Ok(c) => c,
+        Err(_) => {
+            visit.error = Some(FailureKind::ConnectFailed);
+            return NodeReport {
+                visit,
+                lists: Vec::new(),
+            };
+        }
+    };
+    let origin = address.origin();
+    let walk = ListWalk {
+        ctx: &ctx,
+        client: &client,
+        node,
+        origin: &origin,
+        deadline,
+        events: &events,
+    };
+    let mut last_ok: Option<PageRecord> = None;
+    let mut cut_last = None;
+    let cut = walk.walk(PeerNetwork::Cut, &mut cut_last).await;
+    let mut lists = Vec::with_capacity(usize::from(ctx.network.chains()) + 1);
+    let answered = cut_last.is_some();
+    if let Some(r) = cut_last {
+        last_ok = Some(r);
+    }
+    let cut_error = cut.error;
+    lists.push(cut);
+    if answered || cut_error.is_some_and(|k| !is_unreachable(k)) {
+        let walk = &walk;
+        let mut mempool = futures::stream::iter(ctx.network.chain_ids())
+            .map(|c| async move {
+                let mut last = None;
+                let report = walk.walk(PeerNetwork::Mempool(c), &mut last).await;
+                (report, last)
+            })
+            .buffered(ctx.per_node);
+        while let Some((report, last)) = mempool.next().await {
+            if let Some(r) = last {
+                last_ok.get_or_insert(r);
+            }
+            lists.push(report);
+        }
+    }
+    visit.pages = lists.iter().map(|l| l.pages).sum();
+    let first_error = lists.iter().find_map(|l| l.error);
+    visit.reachable = lists.iter().any(|l| l.ok_pages > 0);
+    match &last_ok {
+        Some(r) => {
+            visit.tls_fingerprint = r.tls_fingerprint;
+            visit.node_version = r.node_version.clone();
+            visit.peer_addr = r.peer_addr.clone();
+            visit.server_timestamp = r
+                .server_timestamp
+                .as_deref()
+                .and_then(|t| t.trim().parse().ok());
+            visit.clock_skew_s = visit
+                .server_timestamp
+                .map(|ts: i64| ts as f64 - r.observed_at_ms as f64 / 1000.0);
+            visit.error = first_error;
+        }
+        None => {
+            visit.error = first_error.or(Some(FailureKind::ConnectFailed));
+        }
+    }
+    NodeReport { visit, lists }
+}

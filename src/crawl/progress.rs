@@ -1,0 +1,68 @@
+//! Progress bars on stderr: nodes known / visited / failed, pages and edges.
+//!
+//! Hidden when stderr is not a terminal (indicatif's stderr target checks), or when the
+//! caller asks for no progress.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Counters the engine keeps and the bar shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    /// Addresses learned.
+    pub known: u64,
+    /// Nodes whose visit is over.
+    pub visited: u64,
+    /// Visited nodes that answered.
+    pub reachable: u64,
+    /// Visited nodes that did not answer.
+    pub failed: u64,
+    /// Nodes never contacted (policy, caps, interrupt).
+    pub skipped: u64,
+    /// Requests made.
+    pub pages: u64,
+    /// Peer entries recorded as edges.
+    pub edges: u64,
+}
+
+/// The crawl's progress display.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    /// A bar on stderr, or a hidden one when `visible` is false.
+    pub fn new(visible: bool) -> Self {
+        let target = if visible {
+            ProgressDrawTarget::stderr_with_hz(8)
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} nodes visited · {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(125));
+        Progress { bar }
+    }
+
+    /// Shows the current counters.
+    pub fn update(&self, c: &Counters) {
+        self.bar.set_length(c.known.saturating_sub(c.skipped));
+        self.bar.set_position(c.visited);
+        self.bar.set_message(format!(
+            "{} reachable, {} failed, {} skipped · {} pages · {} edges",
+            c.reachable, c.failed, c.skipped, c.pages, c.edges
+        ));
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

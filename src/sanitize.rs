@@ -1,0 +1,42 @@
+//! Making peer-controlled text safe to store and to print.
+//!
+//! Hostnames, header values and error texts come from nodes we do not control. Before they
+//! reach a terminal or a log they pass through here: control and bidi characters are
+//! escaped, and the length is capped.
+
+/// Escapes control and bidirectional-override characters as `\u{..}` and caps the result at
+/// `max_chars` characters (an ellipsis marks a cut).
+pub fn sanitize(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars + 8));
+    for (n, c) in s.chars().enumerate() {
+        if n >= max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`sanitize`] for raw bytes that may not be UTF-8.
+pub fn sanitize_bytes(b: &[u8], max_chars: usize) -> String {
+    sanitize(&String::from_utf8_lossy(b), max_chars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_caps_length() {
+        assert_eq!(sanitize("2.32.0", 10), "2.32.0");
+        assert_eq!(sanitize("a\nb\u{1b}[31m", 20), "a\\u{a}b\\u{1b}[31m");
+        assert_eq!(sanitize("abc\u{202e}d", 20), "abc\\u{202e}d");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(sanitize_bytes(b"\xff1", 5), "\u{fffd}1");
+    }
+}
