@@ -11,3 +11,4 @@
 
 pub mod api;
 pub mod crawl;
+pub mod simnet;
