@@ -18,6 +18,10 @@ pub mod server;
 pub mod topology;
 pub mod truth;
 
+#[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
+pub(crate) mod test_client;
 
 use std::io;
 use std::net::SocketAddr;
