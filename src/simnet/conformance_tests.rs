@@ -588,3 +588,38 @@ async fn bootstrap_file_parses_back() {
     })
     .await;
 }
+
+/// Start-up and shutdown timings of a large simnet: `SIMNET_NODES=10000 cargo test --lib
+/// large_simnet_timing -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "timing run, not a check"]
+async fn large_simnet_timing() {
+    let nodes = std::env::var("SIMNET_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let t0 = std::time::Instant::now();
+    let net = Simnet::start(config(120, nodes)).await.unwrap();
+    let started = t0.elapsed();
+    let lists = net.truth().lists.len();
+    let entries: usize = net.truth().lists.iter().map(|l| l.items.len()).sum();
+    let expected = net.truth().expected();
+    let c = client(false);
+    let node = net.live_addresses()[nodes - 1].clone();
+    let a = request(
+        &c,
+        Method::GET,
+        &url(&node, "/chainweb/0.0/mainnet01/cut/peer"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let t1 = std::time::Instant::now();
+    net.shutdown().await;
+    println!(
+        "{nodes} nodes: start {started:?}, shutdown {:?}; {lists} lists, {entries} entries, \
+         expected crawl {} nodes / {} edges",
+        t1.elapsed(),
+        expected.nodes.len(),
+        expected.edges.len()
+    );
+}

@@ -7,9 +7,11 @@
 //!
 //! # The "clean" profile
 //! - Live node `i` listens on `127.{subnet}.{i / 250}.{i % 250 + 1}:1789`.
-//! - `max(3, nodes / 50)` bootstrap hubs; every node lists each hub with high probability.
-//! - Cut-list sizes follow a Pareto-like law (many short lists, a few long ones); hubs always
-//!   hold more than one 64-item page, and with 600 nodes or more two hubs hold more than 512.
+//! - `nodes / 50` bootstrap hubs, at least 3 and at most 12; every node lists each hub
+//!   with high probability.
+//! - Cut-list sizes follow a Pareto-like law (many short lists, a few long ones); hubs hold
+//!   more than one 64-item page (if the network has enough addresses), and with 600 nodes or
+//!   more two hubs hold more than 512.
 //! - Advertised addresses in `127.{subnet}.{200..=254}.x:1789` are never bound ("dead").
 //! - A few live nodes are listed by nobody and are not bootstrap nodes.
 //! - Like chainweb, a node keeps one peer database: each entry gets a random mark and a set
@@ -37,6 +39,9 @@ const LIVE_BLOCKS: usize = 200;
 const BLOCK_SIZE: usize = 250;
 /// Most live nodes one simnet can hold.
 pub const MAX_NODES: usize = LIVE_BLOCKS * BLOCK_SIZE;
+/// Most bootstrap hubs: real networks had 6 to 12 bootstrap nodes, and every node lists
+/// nearly every hub, so more hubs would make every list long.
+const MAX_HUBS: usize = 12;
 /// Dead addresses use the third octets `200..=254`.
 const MAX_DEAD: usize = 55 * BLOCK_SIZE;
 
@@ -220,7 +225,7 @@ impl Topology {
         }
 
         // Roles: hubs, unadvertised nodes, the rest.
-        let hubs_n = (n / 50).max(3).min(n);
+        let hubs_n = (n / 50).clamp(3, MAX_HUBS).min(n);
         let mut perm: Vec<u32> = (0..n as u32).collect();
         perm.shuffle(&mut rng);
         let hubs: Vec<u32> = perm[..hubs_n].to_vec();
@@ -414,7 +419,7 @@ mod tests {
     fn clean_profile_properties() {
         let n = 700;
         let t = Topology::generate(&config(n, 5)).unwrap();
-        assert_eq!(t.bootstrap.len(), 14);
+        assert_eq!(t.bootstrap.len(), 12);
         let hubs: HashSet<u32> = t.bootstrap.iter().map(|&i| i as u32).collect();
         let mut listed = HashSet::new();
         let (mut total, mut dead_entries) = (0usize, 0usize);
