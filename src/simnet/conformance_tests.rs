@@ -412,27 +412,34 @@ async fn http2_is_negotiated() {
 #[tokio::test]
 async fn served_certificates_carry_the_advertised_ids() {
     bounded(async {
-        let net = Simnet::start(config(108, 5)).await.unwrap();
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(std::sync::Arc::new(CaptureAny))
-            .with_no_client_auth();
-        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls));
-        for (i, node) in net.live_addresses().iter().enumerate() {
-            let sa = node.socket_addr().unwrap();
-            let tcp = tokio::net::TcpStream::connect(sa).await.unwrap();
-            let name = rustls::pki_types::ServerName::IpAddress(sa.ip().into());
-            let s = connector.connect(name, tcp).await.unwrap();
-            let der = s.get_ref().1.peer_certificates().unwrap()[0].clone();
-            assert_eq!(
-                Some(crate::api::PeerId::from_certificate_der(&der)),
-                net.truth().nodes[i].id
-            );
+        for (subnet, key_kind) in [(108, KeyKind::Ed25519), (115, KeyKind::EcdsaP256)] {
+            let cfg = SimnetConfig {
+                key_kind,
+                ..config(subnet, 5)
+            };
+            let net = Simnet::start(cfg).await.unwrap();
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let tls = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .dangerous()
+                .with_custom_certificate_verifier(std::sync::Arc::new(CaptureAny))
+                .with_no_client_auth();
+            let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls));
+            for (i, node) in net.live_addresses().iter().enumerate() {
+                let sa = node.socket_addr().unwrap();
+                let tcp = tokio::net::TcpStream::connect(sa).await.unwrap();
+                let name = rustls::pki_types::ServerName::IpAddress(sa.ip().into());
+                let s = connector.connect(name, tcp).await.unwrap();
+                let der = s.get_ref().1.peer_certificates().unwrap()[0].clone();
+                assert_eq!(
+                    Some(crate::api::PeerId::from_certificate_der(&der)),
+                    net.truth().nodes[i].id,
+                    "{key_kind:?}"
+                );
+            }
+            net.shutdown().await;
         }
-        net.shutdown().await;
     })
     .await;
 }
