@@ -12,3 +12,4 @@
 pub mod api;
 pub mod crawl;
 pub mod sanitize;
+pub mod simnet;
