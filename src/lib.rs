@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`api`]: the peer API's wire types, shared by the crawler and the simulator.
 //! - `crawl`: the engine that pages through every node's peer lists.
-//! - `store`: the SQLite database of crawls and its public views.
+//! - [`store`]: the SQLite database of crawls and its public views.
 //! - `graph`: petgraph statistics and DOT / GraphML / JSON exports of a stored crawl.
 //! - `simnet`: a simulated chainweb network of loopback HTTPS nodes, with ground truth.
 //! - `cli`: the command line.
@@ -11,3 +11,4 @@
 
 pub mod api;
 pub mod crawl;
+pub mod store;

@@ -55,6 +55,9 @@ mod tests {
     fn names_the_bad_line() {
         let err = parse_bootstrap_list("1.2.3.4:1\nnot an address\n").unwrap_err();
         assert_eq!(err.line, 2);
-        assert!(err.to_string().starts_with("line 2: \"not an address\""), "{err}");
+        assert!(
+            err.to_string().starts_with("line 2: \"not an address\""),
+            "{err}"
+        );
     }
 }

@@ -236,9 +236,7 @@ impl FromStr for HostAddress {
     /// Parses the text form `host:port` (IPv6 as `[addr]:port`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-            let (h, p) = rest
-                .split_once("]:")
-                .ok_or(HostAddressError::MissingPort)?;
+            let (h, p) = rest.split_once("]:").ok_or(HostAddressError::MissingPort)?;
             let ip: Ipv6Addr = h.parse().map_err(|_| HostnameError::Invalid)?;
             (Hostname::Ipv6(ip), p)
         } else {
@@ -314,19 +312,30 @@ mod tests {
 
     #[test]
     fn host_address_text_form_round_trips() {
-        for s in ["1.2.3.4:1789", "[2001:db8::1]:443", "fr1.chainweb.com:443", "1.2.3.4:0"] {
+        for s in [
+            "1.2.3.4:1789",
+            "[2001:db8::1]:443",
+            "fr1.chainweb.com:443",
+            "1.2.3.4:0",
+        ] {
             let a: HostAddress = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }
         assert_eq!(
-            "FR1.Chainweb.com:443".parse::<HostAddress>().unwrap().to_string(),
+            "FR1.Chainweb.com:443"
+                .parse::<HostAddress>()
+                .unwrap()
+                .to_string(),
             "fr1.chainweb.com:443"
         );
     }
 
     #[test]
     fn host_address_rejects_bad_text() {
-        assert_eq!("1.2.3.4".parse::<HostAddress>(), Err(HostAddressError::MissingPort));
+        assert_eq!(
+            "1.2.3.4".parse::<HostAddress>(),
+            Err(HostAddressError::MissingPort)
+        );
         assert!(matches!(
             "1.2.3.4:65536".parse::<HostAddress>(),
             Err(HostAddressError::InvalidPort(_))

@@ -244,7 +244,10 @@ mod tests {
 
     #[test]
     fn paths_and_chain_ids() {
-        assert_eq!(PeerNetwork::Cut.peer_path(NetworkId::Mainnet01), "/chainweb/0.0/mainnet01/cut/peer");
+        assert_eq!(
+            PeerNetwork::Cut.peer_path(NetworkId::Mainnet01),
+            "/chainweb/0.0/mainnet01/cut/peer"
+        );
         assert_eq!(
             PeerNetwork::Mempool(ChainId(19)).peer_path(NetworkId::Testnet04),
             "/chainweb/0.0/testnet04/chain/19/mempool/peer"
@@ -253,7 +256,10 @@ mod tests {
         assert!("07".parse::<ChainId>().is_err());
         assert!("+7".parse::<ChainId>().is_err());
         assert!(!NetworkId::Mainnet01.has_chain(ChainId(20)));
-        assert_eq!(PeerNetwork::from_parts("mempool", Some(3)), Some(PeerNetwork::Mempool(ChainId(3))));
+        assert_eq!(
+            PeerNetwork::from_parts("mempool", Some(3)),
+            Some(PeerNetwork::Mempool(ChainId(3)))
+        );
         assert_eq!(PeerNetwork::from_parts("cut", Some(3)), None);
     }
 }

@@ -189,13 +189,28 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        assert_eq!("inclusive:2".parse::<NextItem>(), Ok(NextItem::Inclusive(2)));
+        assert_eq!(
+            "inclusive:2".parse::<NextItem>(),
+            Ok(NextItem::Inclusive(2))
+        );
         assert_eq!("exclusive:4".parse::<NextItem>().unwrap().start(), 5);
-        assert_eq!("inclusive: 7 ".parse::<NextItem>(), Ok(NextItem::Inclusive(7)));
+        assert_eq!(
+            "inclusive: 7 ".parse::<NextItem>(),
+            Ok(NextItem::Inclusive(7))
+        );
         assert_eq!(NextItem::Inclusive(64).to_string(), "inclusive:64");
-        assert!(matches!("inclusive".parse::<NextItem>(), Err(NextItemError::MissingColon(_))));
-        assert!(matches!("Inclusive:1".parse::<NextItem>(), Err(NextItemError::UnknownKind(_))));
-        assert!(matches!("inclusive:x".parse::<NextItem>(), Err(NextItemError::BadPosition(_))));
+        assert!(matches!(
+            "inclusive".parse::<NextItem>(),
+            Err(NextItemError::MissingColon(_))
+        ));
+        assert!(matches!(
+            "Inclusive:1".parse::<NextItem>(),
+            Err(NextItemError::UnknownKind(_))
+        ));
+        assert!(matches!(
+            "inclusive:x".parse::<NextItem>(),
+            Err(NextItemError::BadPosition(_))
+        ));
         assert_eq!(NextItem::Exclusive(i64::MAX).start(), i64::MAX);
     }
 
@@ -214,21 +229,45 @@ mod tests {
 
     #[test]
     fn rejects_bodies_that_are_not_pages() {
-        for body in [&b""[..], b"<html>", b"{\"limit\":1,", b"[]", b"{\"items\":[]}",
-                     b"{\"limit\":-1,\"items\":[],\"next\":null}",
-                     b"{\"limit\":1,\"items\":{},\"next\":null}",
-                     b"{\"limit\":1,\"items\":[],\"next\":5}",
-                     b"{\"limit\":1,\"items\":[],\"next\":\"later\"}"] {
-            assert!(Page::from_json_bytes(body).is_err(), "{}", String::from_utf8_lossy(body));
+        for body in [
+            &b""[..],
+            b"<html>",
+            b"{\"limit\":1,",
+            b"[]",
+            b"{\"items\":[]}",
+            b"{\"limit\":-1,\"items\":[],\"next\":null}",
+            b"{\"limit\":1,\"items\":{},\"next\":null}",
+            b"{\"limit\":1,\"items\":[],\"next\":5}",
+            b"{\"limit\":1,\"items\":[],\"next\":\"later\"}",
+        ] {
+            assert!(
+                Page::from_json_bytes(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
     #[test]
     fn serializes_keys_in_chainweb_order() {
-        let p = Page { limit: 0, items: Vec::<Value>::new(), next: None };
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"limit":0,"items":[],"next":null}"#);
-        let p = Page { limit: 1, items: vec![json!(1)], next: Some(NextItem::Inclusive(1)) };
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"limit":1,"items":[1],"next":"inclusive:1"}"#);
+        let p = Page {
+            limit: 0,
+            items: Vec::<Value>::new(),
+            next: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"limit":0,"items":[],"next":null}"#
+        );
+        let p = Page {
+            limit: 1,
+            items: vec![json!(1)],
+            next: Some(NextItem::Inclusive(1)),
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"limit":1,"items":[1],"next":"inclusive:1"}"#
+        );
     }
 
     #[test]
@@ -240,6 +279,9 @@ mod tests {
         assert!(matches!(parse_limit(""), Err(LimitError::NotANumber(_))));
         assert!(matches!(parse_limit("abc"), Err(LimitError::NotANumber(_))));
         assert!(matches!(parse_limit("-1"), Err(LimitError::Negative(_))));
-        assert!(matches!(parse_limit("5x"), Err(LimitError::TrailingJunk(_))));
+        assert!(matches!(
+            parse_limit("5x"),
+            Err(LimitError::TrailingJunk(_))
+        ));
     }
 }

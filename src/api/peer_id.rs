@@ -103,8 +103,13 @@ mod tests {
 
     #[test]
     fn accepts_padded_form_and_rejects_bad_lengths() {
-        let id: PeerId = "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40=".parse().unwrap();
-        assert_eq!(id.to_string(), "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40");
+        let id: PeerId = "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40="
+            .parse()
+            .unwrap();
+        assert_eq!(
+            id.to_string(),
+            "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40"
+        );
         assert_eq!("abcd".parse::<PeerId>(), Err(PeerIdError::WrongLength(3)));
         assert_eq!("a!".parse::<PeerId>(), Err(PeerIdError::NotBase64));
         assert!("".parse::<PeerId>().is_err());

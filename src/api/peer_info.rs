@@ -196,26 +196,58 @@ mod tests {
         let p = PeerInfo::from_json(&null_id).unwrap();
         assert_eq!(p.id, None);
         assert_eq!(p.to_string(), "fr1.chainweb.com:443");
-        assert_eq!(serde_json::to_string(&p).unwrap(),
-            r#"{"id":null,"address":{"hostname":"fr1.chainweb.com","port":443}}"#);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"id":null,"address":{"hostname":"fr1.chainweb.com","port":443}}"#
+        );
     }
 
     #[test]
     fn rejects_malformed_entries_with_a_kind() {
         let cases = [
             (json!(5), "invalid_entry"),
-            (json!({"address": {"hostname": "a.b", "port": 1}}), "invalid_entry"),
+            (
+                json!({"address": {"hostname": "a.b", "port": 1}}),
+                "invalid_entry",
+            ),
             (json!({"id": null}), "invalid_entry"),
             (json!({"id": null, "address": []}), "invalid_entry"),
-            (json!({"id": 7, "address": {"hostname": "a.b", "port": 1}}), "invalid_id"),
-            (json!({"id": "short", "address": {"hostname": "a.b", "port": 1}}), "invalid_id"),
-            (json!({"id": null, "address": {"hostname": 1, "port": 1}}), "invalid_hostname"),
-            (json!({"id": null, "address": {"hostname": "127.1", "port": 1}}), "invalid_hostname"),
-            (json!({"id": null, "address": {"hostname": "a.b", "port": 65536}}), "invalid_port"),
-            (json!({"id": null, "address": {"hostname": "a.b", "port": -1}}), "invalid_port"),
-            (json!({"id": null, "address": {"hostname": "a.b", "port": "443"}}), "invalid_port"),
-            (json!({"id": null, "address": {"hostname": "a.b", "port": 1.5}}), "invalid_port"),
-            (json!({"id": null, "address": {"hostname": "a.b"}}), "invalid_entry"),
+            (
+                json!({"id": 7, "address": {"hostname": "a.b", "port": 1}}),
+                "invalid_id",
+            ),
+            (
+                json!({"id": "short", "address": {"hostname": "a.b", "port": 1}}),
+                "invalid_id",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": 1, "port": 1}}),
+                "invalid_hostname",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": "127.1", "port": 1}}),
+                "invalid_hostname",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": "a.b", "port": 65536}}),
+                "invalid_port",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": "a.b", "port": -1}}),
+                "invalid_port",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": "a.b", "port": "443"}}),
+                "invalid_port",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": "a.b", "port": 1.5}}),
+                "invalid_port",
+            ),
+            (
+                json!({"id": null, "address": {"hostname": "a.b"}}),
+                "invalid_entry",
+            ),
         ];
         for (v, kind) in cases {
             assert_eq!(PeerInfo::from_json(&v).unwrap_err().kind(), kind, "{v}");

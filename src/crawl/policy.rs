@@ -81,7 +81,11 @@ impl AddrClass {
 }
 
 fn in_v4(ip: Ipv4Addr, net: [u8; 4], bits: u32) -> bool {
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     (u32::from(ip) & mask) == (u32::from(Ipv4Addr::from(net)) & mask)
 }
 
@@ -278,20 +282,30 @@ mod tests {
         assert_eq!(ok("node.example.org:443"), Ok(()));
         assert_eq!(ok("127.0.0.1:1789"), Err(FailureKind::Policy(Loopback)));
         assert_eq!(ok("10.0.0.1:1789"), Err(FailureKind::Policy(Private)));
-        assert_eq!(ok("[::ffff:8.8.8.8]:1789"), Err(FailureKind::Policy(Ipv4Mapped)));
+        assert_eq!(
+            ok("[::ffff:8.8.8.8]:1789"),
+            Err(FailureKind::Policy(Ipv4Mapped))
+        );
         assert_eq!(ok("8.8.8.8:0"), Err(FailureKind::PortZero));
     }
 
     #[test]
     fn simnet_policy_allows_loopback_but_not_names_or_private() {
-        let p = EgressPolicy { allow_loopback: true, allow_private: false, resolve_dns: false };
+        let p = EgressPolicy {
+            allow_loopback: true,
+            allow_private: false,
+            resolve_dns: false,
+        };
         let ok = |s: &str| p.check(&s.parse().unwrap());
         assert_eq!(ok("127.3.4.5:1789"), Ok(()));
         assert_eq!(ok("[::1]:1789"), Ok(()));
         assert_eq!(ok("node.example.org:443"), Err(FailureKind::Policy(Dns)));
         assert_eq!(ok("192.168.1.1:1789"), Err(FailureKind::Policy(Private)));
         assert_eq!(ok("0.0.0.0:1789"), Err(FailureKind::Policy(Unspecified)));
-        let lab = EgressPolicy { allow_private: true, ..p };
+        let lab = EgressPolicy {
+            allow_private: true,
+            ..p
+        };
         assert_eq!(lab.check(&"100.64.1.1:1".parse().unwrap()), Ok(()));
     }
 }
