@@ -743,3 +743,86 @@ mod tests {
         assert!(tx.is_closed());
     }
 }
+
+/// Write throughput, run by hand:
+/// `cargo test --release --lib store::writer::bench -- --ignored --nocapture`
+/// (`BENCH_SRCS` sets the number of advertising nodes; each serves 1,100 entries).
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use crate::api::{ChainId, HostAddress, NetworkId, PeerNetwork};
+    use crate::store::tests::Scratch;
+
+    #[test]
+    #[ignore = "benchmark"]
+    fn writer_throughput() {
+        let srcs: u32 = std::env::var("BENCH_SRCS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2_000);
+        let nodes = 10_000u32;
+        let dir = Scratch::new("bench");
+        let path = dir.0.join("bench.db");
+        let store = Store::open(&path).unwrap();
+        let crawl = store
+            .begin_crawl(NetworkId::Mainnet01, &serde_json::json!({}))
+            .unwrap();
+        let start = Instant::now();
+        let (tx, handle) = spawn_writer(path.clone(), crawl);
+        let producer = std::thread::spawn(move || {
+            for n in 0..nodes {
+                let address: HostAddress =
+                    format!("10.{}.{}.{}:443", n >> 16, (n >> 8) & 255, n & 255)
+                        .parse()
+                        .unwrap();
+                tx.blocking_send(Event::NodeLearned {
+                    node: n,
+                    address,
+                    advertised_id: None,
+                    bootstrap: n < 6,
+                })
+                .unwrap();
+            }
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % u64::from(nodes)) as u32
+            };
+            for src in 0..srcs {
+                let mut lists = vec![(PeerNetwork::Cut, 100)];
+                lists.extend((0..20).map(|c| (PeerNetwork::Mempool(ChainId(c)), 50)));
+                for (network, len) in lists {
+                    // Served order, not sorted; the rare duplicate is stored once.
+                    let dsts: Vec<u32> = (0..len).map(|_| next()).collect();
+                    tx.blocking_send(Event::ListSeen { src, network, dsts })
+                        .unwrap();
+                }
+            }
+        });
+        producer.join().unwrap();
+        let stats = handle.join().unwrap().unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(path.with_extension("db-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0);
+        eprintln!(
+            "writer: {} edges, {} nodes in {secs:.2} s = {:.0} edge rows/s, {} transactions, \
+             {:.1} bytes/edge on disk",
+            stats.edges,
+            stats.nodes,
+            stats.edges as f64 / secs,
+            stats.transactions,
+            size as f64 / stats.edges as f64
+        );
+        let t = Instant::now();
+        let data = store.load_crawl(crawl).unwrap();
+        eprintln!(
+            "load_crawl: {} edges in {:.2} s",
+            data.edges.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
