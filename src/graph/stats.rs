@@ -332,9 +332,12 @@ impl Stats {
                 }
             }
         }
-        // Unreachable nodes become isolated vertices; leave them out of the components.
-        cut.retain_nodes(|_, n| reachable[n.index()]);
-        let sccs = tarjan_scc(&cut);
+        // Unreachable nodes have no edges in `cut`, so each is a singleton component of its
+        // own; leave those out.
+        let sccs: Vec<Vec<NodeIndex<u32>>> = tarjan_scc(&cut)
+            .into_iter()
+            .filter(|c| c.first().is_some_and(|n| reachable[n.index()]))
+            .collect();
         let cut_components = ComponentStats {
             count: sccs.len() as u64,
             largest: sccs.iter().map(Vec::len).max().unwrap_or(0) as u64,

@@ -100,6 +100,9 @@ pub enum StoreError {
     /// A stored value this program cannot interpret.
     #[error("invalid stored value: {0}")]
     Invalid(String),
+    /// The writer thread (or its timer) could not be started.
+    #[error("cannot start the store writer thread")]
+    Thread(#[source] std::io::Error),
     /// The crawl parameters could not be encoded or decoded as JSON.
     #[error("crawl parameters: {0}")]
     Json(#[from] serde_json::Error),
