@@ -7,7 +7,10 @@
 //!
 //! Events must name only nodes announced earlier by `NodeLearned` (the engine assigns node
 //! numbers as it learns addresses, so this holds naturally); references to unknown node
-//! numbers are not stored and are counted in [`WriterStats::unknown_nodes`].
+//! numbers are not stored and are counted in [`WriterStats::unknown_nodes`]; a second
+//! `NodeLearned` for a number already stored is ignored and counted in
+//! [`WriterStats::duplicate_nodes`]. Neither stops the writer: a crawl's data is worth more
+//! than strictness about an engine bug, and the counts make the bug visible.
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
