@@ -3,13 +3,17 @@
 //! # Layout
 //! - [`api`]: the peer API's wire types, shared by the crawler and the simulator.
 //! - `crawl`: the engine that pages through every node's peer lists.
-//! - `store`: the SQLite database of crawls and its public views.
-//! - `graph`: petgraph statistics and DOT / GraphML / JSON exports of a stored crawl.
+//! - [`store`]: the SQLite database of crawls and its public views.
+//! - [`graph`]: petgraph statistics and DOT / GraphML / JSON exports of a stored crawl.
 //! - `simnet`: a simulated chainweb network of loopback HTTPS nodes, with ground truth.
 //! - `cli`: the command line.
 #![warn(missing_docs)]
 
 pub mod api;
 pub mod crawl;
+pub mod cli;
+pub mod graph;
 pub mod sanitize;
 pub mod simnet;
+pub mod store;
+pub mod verify;
