@@ -10,8 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod api;
-pub mod crawl;
 pub mod cli;
+pub mod crawl;
 pub mod graph;
 pub mod sanitize;
 pub mod simnet;

@@ -1,1 +1,5 @@
+//! Integration tests: one binary (see `[[test]]` in Cargo.toml), one module per area.
 
+mod support;
+
+mod engine;

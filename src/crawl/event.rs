@@ -107,7 +107,8 @@ pub struct NodeVisit {
     pub server_timestamp: Option<i64>,
     /// Last `x-peer-addr` seen.
     pub peer_addr: Option<String>,
-    /// Server timestamp minus our clock when that answer arrived, in seconds.
+    /// Server clock minus ours when that answer arrived, in seconds: `x-server-timestamp`
+    /// + 0.5 (the header truncates to whole seconds) minus our Unix time at arrival.
     pub clock_skew_s: Option<f64>,
     /// Pages fetched over all lists.
     pub pages: u32,

@@ -475,9 +475,11 @@ pub async fn visit_node(
                 .server_timestamp
                 .as_deref()
                 .and_then(|t| t.trim().parse().ok());
+            // The header has whole seconds: the node's clock was somewhere in [ts, ts + 1),
+            // so the midpoint is the unbiased estimate.
             visit.clock_skew_s = visit
                 .server_timestamp
-                .map(|ts: i64| ts as f64 - r.observed_at_ms as f64 / 1000.0);
+                .map(|ts: i64| ts as f64 + 0.5 - r.observed_at_ms as f64 / 1000.0);
             visit.error = first_error;
         }
         None => {

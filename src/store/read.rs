@@ -38,6 +38,17 @@ pub struct NodeRow {
     pub clock_skew_s: Option<f64>,
 }
 
+impl NodeRow {
+    /// The address in text form, `host:port`, IPv6 (any host containing `:`) in brackets.
+    pub fn address_text(&self) -> String {
+        if self.hostname.contains(':') {
+            format!("[{}]:{}", self.hostname, self.port)
+        } else {
+            format!("{}:{}", self.hostname, self.port)
+        }
+    }
+}
+
 /// One advertised peer entry: `src` listed `dst` in its `network` list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EdgeRow {

@@ -174,7 +174,8 @@ impl Writer {
                         if left.is_zero() {
                             break;
                         }
-                        match rt.block_on(tokio::time::timeout(left, rx.recv())) {
+                        // The timer must be created inside the runtime, hence the async block.
+                        match rt.block_on(async { tokio::time::timeout(left, rx.recv()).await }) {
                             Ok(Some(event)) => event,
                             Ok(None) => {
                                 closed = true;

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ExportError, Exporter, escape_char, host_port, known_edges};
+use super::{ExportError, Exporter, escape_char, known_edges};
 use crate::api::PeerNetwork;
 use crate::store::CrawlData;
 
@@ -45,7 +45,7 @@ impl Exporter for Dot {
         out.push_str("  node [shape=box];\n");
         for n in &data.nodes {
             let _ = write!(out, "  {} [label=", n.node);
-            quoted(&mut out, &host_port(&n.hostname, n.port));
+            quoted(&mut out, &n.address_text());
             match n.reachable {
                 Some(true) => {}
                 Some(false) => out.push_str(", style=dashed"),

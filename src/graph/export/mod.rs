@@ -92,15 +92,6 @@ pub fn visible(s: &str) -> String {
     out
 }
 
-/// `host:port`, with IPv6 literals (any host containing `:`) in brackets.
-fn host_port(hostname: &str, port: u16) -> String {
-    if hostname.contains(':') {
-        format!("[{hostname}]:{port}")
-    } else {
-        format!("{hostname}:{port}")
-    }
-}
-
 /// The edges whose endpoints are both known, in the data's (sorted) order.
 fn known_edges(data: &CrawlData) -> impl Iterator<Item = &EdgeRow> {
     let positions = super::Positions::new(data);

@@ -1,0 +1,273 @@
+//! The command line as typed: clap definitions only. Turning these into checked settings
+//! happens in the command modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::api::NetworkId;
+
+/// Maps the Kadena chainweb peer-to-peer network into SQLite.
+///
+/// Crawls every node's cut peer list and every chain's mempool peer list, follows every
+/// address it learns (within the egress policy), records nodes, edges and response headers
+/// in a SQLite database, and writes reachability statistics, DOT and GraphML.
+///
+/// Exit codes: 0 finished (unreachable nodes are data, not errors); 1 runtime error or a
+/// crawl that reached no bootstrap node; 2 usage error; 130 interrupted (the crawl is kept,
+/// sealed as interrupted).
+#[derive(Debug, Parser)]
+#[command(name = "chainweb-crawler", version, max_term_width = 100)]
+pub struct Opts {
+    /// When to show progress bars on stderr.
+    #[arg(long, value_enum, default_value_t = ProgressWhen::Auto, global = true)]
+    pub progress: ProgressWhen,
+
+    /// Print nothing but errors and requested data.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When progress bars are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressWhen {
+    /// Only when stderr is a terminal.
+    Auto,
+    /// Always (still only drawn on a terminal).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a simulated network in this process, crawl it, write the outputs and compare the
+    /// crawl with the simulator's ground truth.
+    Demo(DemoArgs),
+    /// Crawl a chainweb network and store the crawl in a database.
+    Crawl(CrawlArgs),
+    /// Serve a simulated chainweb network on loopback addresses until Ctrl-C.
+    Simnet(SimnetArgs),
+    /// Print reachability statistics of a stored crawl.
+    Stats(StatsArgs),
+    /// Export a stored crawl as DOT, GraphML or JSON.
+    Export(ExportArgs),
+}
+
+/// Options of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of live simulated nodes.
+    #[arg(long, default_value_t = 300)]
+    pub nodes: usize,
+    /// Seed of the simulated topology (same seed, same network).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Second octet of the simulated addresses (127.<subnet>.x.y), to run several at once.
+    #[arg(long, default_value_t = 1)]
+    pub subnet: u8,
+    /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json and truth.json.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Nodes crawled at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Print the statistics as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Chainweb network (version) to crawl.
+    #[arg(long, default_value = "mainnet01", value_parser = parse_network)]
+    pub network: NetworkId,
+    /// A bootstrap node as `[<id>@]<host>:<port>` (IPv6 in brackets); repeatable. Replaces
+    /// the network's built-in list.
+    #[arg(long, value_name = "PEER")]
+    pub bootstrap: Vec<String>,
+    /// A file of bootstrap nodes, one `[<id>@]<host>:<port>` per line, `#` comments.
+    #[arg(long, value_name = "FILE")]
+    pub bootstrap_file: Option<PathBuf>,
+    /// Engine settings.
+    #[command(flatten)]
+    pub crawl: CrawlOptions,
+    /// Database to add the crawl to (created if missing).
+    #[arg(long, default_value = "output/crawl.sqlite")]
+    pub db: PathBuf,
+    /// Folder for cut.dot, network.graphml and stats.json.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Print the statistics as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Settings of the crawl engine shared by `crawl` and `demo`.
+#[derive(Debug, Args, Clone, serde::Serialize)]
+pub struct CrawlOptions {
+    /// Also contact loopback addresses (127.0.0.0/8, ::1): needed for simulated networks.
+    /// A loopback crawl does not resolve DNS names unless --dns system is given.
+    #[arg(long)]
+    pub allow_loopback: bool,
+    /// Also contact private, CGNAT and unique-local addresses (lab networks).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// How DNS names are handled: `system` resolves them (then checks the addresses against
+    /// the policy); `off` records them without contacting them. Default: system, or off
+    /// with --allow-loopback.
+    #[arg(long, value_enum)]
+    pub dns: Option<DnsMode>,
+    /// Nodes crawled at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Peer lists fetched at once from one node.
+    #[arg(long, default_value_t = 4)]
+    pub per_node: usize,
+    /// Items asked for per page (the node caps it at 512).
+    #[arg(long, default_value_t = 512)]
+    pub page_limit: usize,
+    /// Seconds allowed for TCP connect and TLS handshake.
+    #[arg(long, default_value_t = 5.0)]
+    pub connect_timeout: f64,
+    /// Seconds allowed for one request, body included.
+    #[arg(long, default_value_t = 10.0)]
+    pub request_timeout: f64,
+    /// Seconds allowed for all requests to one node.
+    #[arg(long, default_value_t = 60.0)]
+    pub node_timeout: f64,
+    /// Largest response body accepted, in bytes (chainweb-node's own cap is 2 MiB).
+    #[arg(long, default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Pages read per list at most.
+    #[arg(long, default_value_t = 100)]
+    pub max_pages_per_list: u32,
+    /// Entries accepted per list at most.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_items_per_list: usize,
+    /// Nodes learned per crawl at most; further addresses are counted, not recorded.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_nodes: usize,
+}
+
+/// DNS handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsMode {
+    /// Resolve names with the system resolver.
+    System,
+    /// Never resolve names.
+    Off,
+}
+
+/// Options of `simnet`.
+#[derive(Debug, Args)]
+pub struct SimnetArgs {
+    /// Number of live simulated nodes.
+    #[arg(long, default_value_t = 300)]
+    pub nodes: usize,
+    /// Seed of the simulated topology.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Second octet of the simulated addresses (127.<subnet>.x.y).
+    #[arg(long, default_value_t = 1)]
+    pub subnet: u8,
+    /// Chainweb network the nodes claim to be.
+    #[arg(long, default_value = "mainnet01", value_parser = parse_network)]
+    pub network: NetworkId,
+    /// Write the ground truth (every node and every list served) as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    /// Write the bootstrap nodes here, in the --bootstrap-file format.
+    #[arg(long, value_name = "FILE")]
+    pub bootstrap_out: Option<PathBuf>,
+}
+
+/// Which crawl of a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrawlSel {
+    /// The newest crawl.
+    Latest,
+    /// A crawl by id.
+    Id(i64),
+}
+
+fn parse_crawl_sel(s: &str) -> Result<CrawlSel, String> {
+    if s == "latest" {
+        return Ok(CrawlSel::Latest);
+    }
+    s.parse::<i64>()
+        .map(CrawlSel::Id)
+        .map_err(|_| format!("expected a crawl id or 'latest', got {s:?}"))
+}
+
+fn parse_network(s: &str) -> Result<NetworkId, String> {
+    s.parse()
+        .map_err(|e: crate::api::UnknownNetwork| e.to_string())
+}
+
+/// Options of `stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Database to read.
+    #[arg(long, default_value = "output/crawl.sqlite")]
+    pub db: PathBuf,
+    /// Crawl id, or `latest`.
+    #[arg(long, default_value = "latest", value_parser = parse_crawl_sel)]
+    pub crawl: CrawlSel,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Graphviz DOT of the cut network.
+    Dot,
+    /// GraphML of all networks (networkx, Gephi).
+    Graphml,
+    /// JSON nodes and edges of all networks.
+    Json,
+}
+
+/// Options of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Database to read.
+    #[arg(long, default_value = "output/crawl.sqlite")]
+    pub db: PathBuf,
+    /// Crawl id, or `latest`.
+    #[arg(long, default_value = "latest", value_parser = parse_crawl_sel)]
+    pub crawl: CrawlSel,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Output file, `-` for stdout.
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn crawl_selector() {
+        assert_eq!(parse_crawl_sel("latest"), Ok(CrawlSel::Latest));
+        assert_eq!(parse_crawl_sel("3"), Ok(CrawlSel::Id(3)));
+        assert!(parse_crawl_sel("x").is_err());
+    }
+}

@@ -1,0 +1,82 @@
+//! The command line: parse, run one subcommand, map the result to an exit code.
+//!
+//! stdout carries data only (statistics, JSON, exports to `-`); progress, notes and errors
+//! go to stderr. Peer-controlled strings are sanitized before they are printed.
+
+pub mod args;
+mod crawl;
+mod demo;
+mod output;
+mod report;
+mod simnet;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+pub use args::Opts;
+
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The job finished.
+    Success,
+    /// A runtime error, or a crawl that reached nothing.
+    Failure,
+    /// Interrupted by Ctrl-C after sealing the crawl.
+    Interrupted,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        match e {
+            Exit::Success => ExitCode::SUCCESS,
+            Exit::Failure => ExitCode::from(1),
+            Exit::Interrupted => ExitCode::from(130),
+        }
+    }
+}
+
+/// Parses the command line and runs it; what `main` calls.
+pub fn main() -> ExitCode {
+    let opts = Opts::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chainweb-crawler: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(opts)) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("chainweb-crawler: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+async fn run(opts: Opts) -> Result<Exit> {
+    let ui = output::Ui::new(&opts);
+    match opts.command {
+        args::Command::Demo(a) => demo::run(a, &ui).await,
+        args::Command::Crawl(a) => crawl::run(a, &ui).await,
+        args::Command::Simnet(a) => simnet::run(a, &ui).await,
+        args::Command::Stats(a) => report::stats(a),
+        args::Command::Export(a) => report::export(a),
+    }
+}

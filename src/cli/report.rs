@@ -1,0 +1,55 @@
+//! `stats` and `export`: read a stored crawl.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::graph::Stats;
+use crate::graph::export::ExportFormat;
+use crate::store::{CrawlData, CrawlId, Store};
+
+use super::Exit;
+use super::args::{CrawlSel, ExportArgs, ExportFormat as FormatArg, StatsArgs};
+use super::crawl::print_stats;
+use super::output;
+
+/// Opens an existing database and loads one of its crawls.
+fn load(db: &Path, sel: CrawlSel) -> Result<CrawlData> {
+    if !db.exists() {
+        bail!(
+            "database {} does not exist (run `chainweb-crawler crawl` or `demo` first, or pass --db)",
+            db.display()
+        );
+    }
+    let store =
+        Store::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let id = match sel {
+        CrawlSel::Latest => store
+            .latest_crawl()?
+            .with_context(|| format!("database {} holds no crawl yet", db.display()))?,
+        CrawlSel::Id(i) => CrawlId(i),
+    };
+    store
+        .load_crawl(id)
+        .with_context(|| format!("cannot read crawl {} from {}", id.0, db.display()))
+}
+
+/// `chainweb-crawler stats`.
+pub fn stats(a: StatsArgs) -> Result<Exit> {
+    let data = load(&a.db, a.crawl)?;
+    print_stats(&Stats::compute(&data), a.json)?;
+    Ok(Exit::Success)
+}
+
+/// `chainweb-crawler export`.
+pub fn export(a: ExportArgs) -> Result<Exit> {
+    let data = load(&a.db, a.crawl)?;
+    let format = match a.format {
+        FormatArg::Dot => ExportFormat::Dot,
+        FormatArg::Graphml => ExportFormat::GraphMl,
+        FormatArg::Json => ExportFormat::Json,
+    };
+    let bytes = format.exporter().serialize(&data)?;
+    output::write_to(&a.output, &bytes)?;
+    Ok(Exit::Success)
+}
