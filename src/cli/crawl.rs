@@ -225,15 +225,15 @@ pub fn exit_for(summary: &Summary) -> Exit {
 pub fn describe(summary: &Summary, id: CrawlId, db: &Path) -> String {
     let c = &summary.counters;
     let head = match &summary.outcome {
-        Outcome::Complete => "crawl complete".to_string(),
+        Outcome::Complete => "complete".to_string(),
         Outcome::Interrupted => format!(
-            "crawl interrupted ({} nodes left unvisited)",
+            "interrupted with {} nodes left unvisited",
             summary.frontier_left
         ),
-        Outcome::Failed(why) => format!("crawl failed: {why}"),
+        Outcome::Failed(why) => format!("failed: {why}"),
     };
     format!(
-        "{head}: crawl {} in {}: {} nodes known, {} reachable, {} failed, {} skipped, {} pages, {} edges in {:.1} s",
+        "crawl {} ({}) {head}: {} nodes known, {} reachable, {} failed, {} skipped, {} pages, {} edges in {:.1} s",
         id.0,
         db.display(),
         c.known,

@@ -123,6 +123,22 @@ pub fn classify_error(e: &reqwest::Error) -> FailureKind {
     }
 }
 
+/// The error and its causes on one line, without the URL reqwest puts first (the response
+/// record already names the node and list).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
 /// Builds the client for one node: one pooled connection, no proxy, no redirects, no
 /// decompression, the crawl's resolver and TLS settings.
 ///
@@ -181,7 +197,7 @@ async fn exchange_once(
         Ok(r) => r,
         Err(e) => {
             record.error = Some(classify_error(&e));
-            record.detail = Some(sanitize_bytes(e.to_string().as_bytes(), MAX_TEXT));
+            record.detail = Some(sanitize_bytes(error_chain(&e).as_bytes(), MAX_TEXT));
             record.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             record.observed_at_ms = now_ms();
             return Exchange { record, body: None };
