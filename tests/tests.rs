@@ -2,4 +2,6 @@
 
 mod support;
 
+mod cli;
+mod crawl_db;
 mod engine;

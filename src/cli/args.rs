@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::api::NetworkId;
+use crate::api::{NetworkId, PeerInfo};
 
 /// Maps the Kadena chainweb peer-to-peer network into SQLite.
 ///
@@ -90,8 +90,8 @@ pub struct CrawlArgs {
     pub network: NetworkId,
     /// A bootstrap node as `[<id>@]<host>:<port>` (IPv6 in brackets); repeatable. Replaces
     /// the network's built-in list.
-    #[arg(long, value_name = "PEER")]
-    pub bootstrap: Vec<String>,
+    #[arg(long, value_name = "PEER", value_parser = parse_peer)]
+    pub bootstrap: Vec<PeerInfo>,
     /// A file of bootstrap nodes, one `[<id>@]<host>:<port>` per line, `#` comments.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_file: Option<PathBuf>,
@@ -205,6 +205,14 @@ fn parse_crawl_sel(s: &str) -> Result<CrawlSel, String> {
     s.parse::<i64>()
         .map(CrawlSel::Id)
         .map_err(|_| format!("expected a crawl id or 'latest', got {s:?}"))
+}
+
+fn parse_peer(s: &str) -> Result<PeerInfo, String> {
+    s.trim()
+        .parse()
+        .map_err(|e: crate::api::peer_info::PeerInfoTextError| {
+            format!("{e} (expected [<id>@]<host>:<port>, IPv6 as [addr]:port)")
+        })
 }
 
 fn parse_network(s: &str) -> Result<NetworkId, String> {

@@ -66,14 +66,7 @@ pub fn crawl_config(
 
 /// The bootstrap list from `--bootstrap`, `--bootstrap-file`, or the network's built-in one.
 fn bootstrap_list(a: &CrawlArgs) -> Result<Vec<PeerInfo>> {
-    let mut peers: Vec<PeerInfo> = Vec::new();
-    for (i, s) in a.bootstrap.iter().enumerate() {
-        let p: PeerInfo = s
-            .trim()
-            .parse()
-            .with_context(|| format!("invalid --bootstrap entry #{} {s:?}", i + 1))?;
-        peers.push(p);
-    }
+    let mut peers: Vec<PeerInfo> = a.bootstrap.clone();
     if let Some(f) = &a.bootstrap_file {
         let text = std::fs::read_to_string(f)
             .with_context(|| format!("cannot read bootstrap file {}", f.display()))?;

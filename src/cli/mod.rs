@@ -4,9 +4,9 @@
 //! go to stderr. Peer-controlled strings are sanitized before they are printed.
 
 pub mod args;
-mod crawl;
+pub mod crawl;
 mod demo;
-mod output;
+pub mod output;
 mod report;
 mod simnet;
 

@@ -15,7 +15,10 @@ static NEXT_SUBNET: AtomicU8 = AtomicU8::new(50);
 /// A fresh simnet subnet for one test.
 pub fn subnet() -> u8 {
     let s = NEXT_SUBNET.fetch_add(1, Ordering::Relaxed);
-    assert!(s < 90, "test subnets exhausted (50..90 belong to this binary)");
+    assert!(
+        s < 90,
+        "test subnets exhausted (50..90 belong to this binary)"
+    );
     s
 }
 

@@ -1,0 +1,126 @@
+//! The binary's behaviour on bad input: a clear one-line message, a non-zero exit, no panic.
+
+use std::process::{Command, Output};
+
+use crate::support;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_fails(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+#[test]
+fn unknown_network_is_a_usage_error() {
+    let o = run(&["crawl", "--network", "mainnet02"]);
+    assert_fails(&o, 2, "unknown network \"mainnet02\"");
+}
+
+#[test]
+fn malformed_bootstrap_entry_is_a_usage_error() {
+    let o = run(&["crawl", "--bootstrap", "not a peer", "--allow-loopback"]);
+    assert_fails(&o, 2, "expected [<id>@]<host>:<port>");
+    let o = run(&["crawl", "--bootstrap", "127.0.0.1", "--allow-loopback"]);
+    assert_fails(&o, 2, "missing ':<port>'");
+}
+
+#[test]
+fn malformed_bootstrap_file_names_the_line() {
+    let dir = support::scratch("cli-bootfile");
+    let f = dir.join("boot.txt");
+    std::fs::write(&f, "# ok\n127.0.0.1:1789\nbad@127.0.0.1:1789\n").expect("write");
+    let o = run(&[
+        "crawl",
+        "--bootstrap-file",
+        f.to_str().expect("utf8"),
+        "--allow-loopback",
+        "--db",
+        dir.join("c.sqlite").to_str().expect("utf8"),
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, "line 3");
+    assert!(
+        !dir.join("c.sqlite").exists(),
+        "nothing is created for bad input"
+    );
+    let o = run(&["crawl", "--bootstrap-file", "/nonexistent/boot.txt"]);
+    assert_fails(&o, 1, "cannot read bootstrap file /nonexistent/boot.txt");
+}
+
+#[test]
+fn unwritable_output_folder_fails_before_crawling() {
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--out",
+        "/proc/chainweb-crawler-out",
+    ]);
+    assert_fails(
+        &o,
+        1,
+        "cannot create output folder /proc/chainweb-crawler-out",
+    );
+    let o = run(&["demo", "--out", "/proc/chainweb-crawler-demo"]);
+    assert_fails(&o, 1, "cannot create output folder");
+}
+
+#[test]
+fn reading_a_missing_database_says_so() {
+    let o = run(&["stats", "--db", "/nonexistent/crawl.sqlite"]);
+    assert_fails(&o, 1, "database /nonexistent/crawl.sqlite does not exist");
+    let o = run(&[
+        "export",
+        "--db",
+        "/nonexistent/crawl.sqlite",
+        "--format",
+        "dot",
+    ]);
+    assert_fails(&o, 1, "does not exist");
+}
+
+#[test]
+fn out_of_range_settings_name_the_flag() {
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--concurrency",
+        "0",
+    ]);
+    assert_fails(&o, 1, "--concurrency");
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--request-timeout",
+        "0",
+    ]);
+    assert_fails(&o, 1, "--request-timeout");
+}
+
+#[test]
+fn help_explains_every_subcommand() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for cmd in ["demo", "crawl", "simnet", "stats", "export", "Exit codes"] {
+        assert!(out.contains(cmd), "--help lacks {cmd}: {out}");
+    }
+}
