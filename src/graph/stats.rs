@@ -46,6 +46,9 @@ use super::{CrawlGraph, Positions};
 use crate::api::PeerNetwork;
 use crate::store::CrawlData;
 
+/// Longest version or reason text printed in the table; nodes choose these strings.
+const LABEL_MAX: usize = 80;
+
 /// Statistics of one crawl. See the module docs for the JSON shape and definitions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stats {
@@ -420,14 +423,14 @@ impl Stats {
         row("    failed", n.failed.to_string());
         for (reason, count) in &n.failed_by_reason {
             row(
-                &format!("      {}", super::export::visible(reason)),
+                &format!("      {}", crate::sanitize::sanitize(reason, LABEL_MAX)),
                 count.to_string(),
             );
         }
         row("  not contacted", n.skipped.to_string());
         for (reason, count) in &n.skipped_by_reason {
             row(
-                &format!("    {}", super::export::visible(reason)),
+                &format!("    {}", crate::sanitize::sanitize(reason, LABEL_MAX)),
                 count.to_string(),
             );
         }
@@ -454,7 +457,7 @@ impl Stats {
         row("node versions (reachable)", String::new());
         for (version, count) in &self.node_versions {
             row(
-                &format!("  {}", super::export::visible(version)),
+                &format!("  {}", crate::sanitize::sanitize(version, LABEL_MAX)),
                 count.to_string(),
             );
         }

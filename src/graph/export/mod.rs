@@ -78,20 +78,6 @@ fn escape_char(out: &mut String, c: char) {
     let _ = write!(out, "\\u{{{:x}}}", c as u32);
 }
 
-/// `s` with control characters (C0, DEL, C1) replaced by visible `\u{..}` escapes, for
-/// terminals and tables.
-pub fn visible(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            escape_char(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The edges whose endpoints are both known, in the data's (sorted) order.
 fn known_edges(data: &CrawlData) -> impl Iterator<Item = &EdgeRow> {
     let positions = super::Positions::new(data);
@@ -123,11 +109,6 @@ mod tests {
             .push(fixture::edge(1, 9, crate::api::PeerNetwork::Cut));
         data.edges.sort_by_key(EdgeRow::sort_key);
         data
-    }
-
-    #[test]
-    fn visible_escapes_controls_only() {
-        assert_eq!(visible("a\u{1}b\n\u{9b}é"), "a\\u{1}b\\u{a}\\u{9b}é");
     }
 
     #[test]
