@@ -136,6 +136,24 @@ async fn crawl_of_200_nodes_matches_ground_truth_per_network() {
         mismatched, 0,
         "reachable nodes carry fingerprint and the three headers"
     );
+    // Each answered page records what it held: its items add up to the edges (simnet lists
+    // hold no duplicates), and every page but the last of its list carries a `next`.
+    let (items, with_next, pages, lists): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT sum(items), count(next), count(*),
+                    count(DISTINCT hostname || ':' || port || '/' || network || '/' || ifnull(chain, ''))
+             FROM crawl_responses WHERE crawl_id = ?1 AND status = 200",
+            [finished.id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("responses");
+    assert_eq!(items as usize, expected.edges.len(), "items per page");
+    assert!(pages > lists, "page limit 40 makes some lists span pages");
+    assert_eq!(
+        with_next,
+        pages - lists,
+        "`next` of every page but the last"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -80,26 +80,52 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Every error behind `e`: its sources, and the errors wrapped inside `io::Error`s, whose
+/// own `source()` skips the wrapped error (that is how a TLS alert or a corrupt handshake
+/// inside the connector would otherwise go unseen).
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut stack = vec![e];
+    // Error chains are short; the bound only guards against a pathological cycle.
+    while let Some(cur) = stack.pop() {
+        if out.len() >= 64 {
+            break;
+        }
+        out.push(cur);
+        if let Some(inner) = cur
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            stack.push(inner);
+        }
+        if let Some(next) = cur.source() {
+            stack.push(next);
+        }
+    }
+    out
+}
+
 /// Sorts a failed request into a [`FailureKind`] from typed facts, never from message text.
 pub fn classify_error(e: &reqwest::Error) -> FailureKind {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source();
-    while let Some(s) = source {
+    let all = causes(e);
+    for s in &all {
         if let Some(p) = s.downcast_ref::<PolicyRefused>() {
             return p.0;
         }
         if s.downcast_ref::<DnsFailure>().is_some() {
             return FailureKind::DnsFailed;
         }
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            return FailureKind::TlsHandshake;
-        }
+    }
+    if all
+        .iter()
+        .any(|s| s.downcast_ref::<rustls::Error>().is_some())
+    {
+        return FailureKind::TlsHandshake;
+    }
+    for s in &all {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return FailureKind::TlsHandshake;
-            }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return FailureKind::ConnectRefused,
                 std::io::ErrorKind::TimedOut if e.is_connect() => {
@@ -108,7 +134,6 @@ pub fn classify_error(e: &reqwest::Error) -> FailureKind {
                 _ => {}
             }
         }
-        source = s.source();
     }
     if e.is_timeout() {
         if e.is_connect() {
@@ -245,7 +270,10 @@ struct ListWalk<'a> {
 }
 
 impl ListWalk<'_> {
-    /// One page request with retries for transient failures, each attempt recorded.
+    /// One page request with retries for transient failures. Failed attempts that are
+    /// retried are recorded here; the final attempt is returned with its position filled
+    /// in, for [`ListWalk::walk`] to record once the page has been parsed (so the stored
+    /// record carries the item count, the cursor and any parse failure).
     async fn fetch(&self, network: PeerNetwork, page: u32, cursor: Option<&str>) -> Exchange {
         let limits = &self.ctx.limits;
         let mut url = format!(
@@ -267,9 +295,7 @@ impl ListWalk<'_> {
                     observed_at_ms: now_ms(),
                     ..PageRecord::default()
                 };
-                return self
-                    .finish(network, page, cursor, Exchange { record, body: None })
-                    .await;
+                return self.place(network, page, cursor, Exchange { record, body: None });
             }
             let timeout = limits.request_timeout.min(remaining);
             let mut ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes).await;
@@ -278,10 +304,11 @@ impl ListWalk<'_> {
             }
             let retry =
                 ex.record.error.is_some_and(FailureKind::is_transient) && attempt < limits.retries;
-            let ex = self.finish(network, page, cursor, ex).await;
+            let ex = self.place(network, page, cursor, ex);
             if !retry {
                 return ex;
             }
+            self.record(ex.record).await;
             let backoff = limits.retry_backoff.saturating_mul(1 << attempt.min(10));
             tokio::time::sleep(
                 backoff.min(self.deadline.saturating_duration_since(Instant::now())),
@@ -291,8 +318,8 @@ impl ListWalk<'_> {
         }
     }
 
-    /// Fills in the record's position and sends it to the store.
-    async fn finish(
+    /// Fills in the record's position and counts the request.
+    fn place(
         &self,
         network: PeerNetwork,
         page: u32,
@@ -304,12 +331,14 @@ impl ListWalk<'_> {
         ex.record.page = page;
         ex.record.cursor = cursor.map(str::to_string);
         self.ctx.pages.fetch_add(1, Ordering::Relaxed);
-        // A closed channel means the crawl is shutting down; the record has nowhere to go.
-        let _ = self
-            .events
-            .send(Event::PageFetched(ex.record.clone()))
-            .await;
         ex
+    }
+
+    /// Sends a finished record to the store. The channel only closes when the store has
+    /// stopped (it failed, or the crawl is shutting down); the engine sees that too and
+    /// stops the crawl, so the record has nowhere to go.
+    async fn record(&self, record: PageRecord) {
+        let _ = self.events.send(Event::PageFetched(record)).await;
     }
 
     /// Walks one list page by page until `next` is null or a bound stops it.
@@ -348,6 +377,7 @@ impl ListWalk<'_> {
                 Err(kind) => {
                     record.error = Some(kind);
                     report.error = Some(kind);
+                    self.record(record.clone()).await;
                     if record.status.is_some() {
                         *last = Some(record);
                     }
@@ -357,6 +387,7 @@ impl ListWalk<'_> {
             report.ok_pages += 1;
             record.items = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
             record.next = page.next.map(|n| n.to_string());
+            self.record(record.clone()).await;
             *last = Some(record);
             if page.items.len() > limits.page_limit {
                 // Served more than asked: keep what fits under the item cap, flag the list.
@@ -503,4 +534,60 @@ pub async fn visit_node(
         }
     }
     NodeReport { visit, lists }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .use_preconfigured_tls(super::super::tls::client_config().expect("tls config"))
+            .no_proxy()
+            .build()
+            .expect("client")
+    }
+
+    /// A listener on loopback that answers every connection with `reply` and closes.
+    async fn answering(reply: &'static [u8]) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(reply).await;
+            }
+        });
+        addr
+    }
+
+    async fn failure_of(addr: std::net::SocketAddr) -> FailureKind {
+        let url = format!("https://{addr}/");
+        let ex = exchange_once(&client(), &url, Duration::from_secs(5), 1024).await;
+        ex.record.error.expect("the exchange must fail")
+    }
+
+    #[tokio::test]
+    async fn plain_http_on_the_tls_port_is_a_tls_failure() {
+        let addr = answering(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+        assert_eq!(failure_of(addr).await, FailureKind::TlsHandshake);
+    }
+
+    #[tokio::test]
+    async fn garbage_handshake_is_a_tls_failure() {
+        let addr = answering(&[0x16, 0x03, 0x03, 0xff, 0xff, 0, 0, 0, 0]).await;
+        assert_eq!(failure_of(addr).await, FailureKind::TlsHandshake);
+    }
+
+    #[tokio::test]
+    async fn closed_port_is_connect_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        assert_eq!(failure_of(addr).await, FailureKind::ConnectRefused);
+    }
 }
