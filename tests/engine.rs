@@ -47,3 +47,88 @@ async fn engine_finds_every_edge_of_the_ground_truth() {
     assert!(dial_log.snapshot().iter().all(|a| a.ip().is_loopback()));
     net.shutdown().await;
 }
+
+fn loopback_config(net: &Simnet) -> CrawlConfig {
+    let mut config = CrawlConfig::new(NetworkId::Mainnet01, net.bootstrap());
+    config.policy = EgressPolicy {
+        allow_loopback: true,
+        allow_private: false,
+        resolve_dns: false,
+    };
+    config
+}
+
+/// A store that stops (a full disk, a failed write) must stop the crawl at once instead of
+/// crawling the whole network into nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_store_stops_the_crawl() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 300,
+        seed: 12,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    drop(rx);
+    let mut config = loopback_config(&net);
+    config.concurrency = 4;
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let summary = engine.run(std::future::pending()).await;
+    assert!(
+        matches!(&summary.outcome, Outcome::Failed(why) if why.contains("database writer stopped")),
+        "{:?}",
+        summary.outcome
+    );
+    assert!(
+        summary.counters.visited < 300,
+        "stopped early: {} visited",
+        summary.counters.visited
+    );
+    net.shutdown().await;
+}
+
+/// Nodes whose visit is cut short by an interrupt were contacted: they are recorded as
+/// failed with `interrupted`, not as never contacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_cut_short_by_an_interrupt_are_failed_interrupted() {
+    // A bootstrap node that accepts connections and never answers: its visit is still in
+    // flight when the grace period after the interrupt ends.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hanging = listener.local_addr().expect("addr");
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let bootstrap = vec![hanging.to_string().parse().expect("peer")];
+    let mut config = CrawlConfig::new(NetworkId::Mainnet01, bootstrap);
+    config.policy = EgressPolicy {
+        allow_loopback: true,
+        allow_private: false,
+        resolve_dns: false,
+    };
+    config.limits.request_timeout = std::time::Duration::from_secs(60);
+    config.limits.node_timeout = std::time::Duration::from_secs(60);
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid");
+    let summary = engine
+        .run(tokio::time::sleep(std::time::Duration::from_millis(200)))
+        .await;
+    let got = collector.await.expect("collector");
+    holder.abort();
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    assert_eq!(
+        got.reachable.get(&0),
+        Some(&Some(false)),
+        "contacted, failed"
+    );
+    assert_eq!(got.errors.get(&0).map(String::as_str), Some("interrupted"));
+    assert_eq!(summary.counters.failed, 1);
+    assert_eq!(summary.counters.skipped, 0);
+}

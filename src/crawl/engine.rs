@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use crate::api::{HostAddress, PeerInfo};
 
 use super::config::CrawlConfig;
-use super::event::{Event, NodeIdx};
+use super::event::{Event, NodeIdx, NodeVisit};
 use super::failure::FailureKind;
 use super::fetch::{FetchContext, NodeReport, visit_node};
 use super::progress::{Counters, Progress};
@@ -80,6 +80,9 @@ pub struct Engine {
     counters: Counters,
     bootstrap_reachable: u64,
     dropped_entries: u64,
+    /// Set when the event channel closed: the store stopped (it failed), so crawling on
+    /// would only lose what is learned.
+    store_gone: bool,
 }
 
 /// Why an engine could not be built.
@@ -132,6 +135,7 @@ impl Engine {
             counters: Counters::default(),
             bootstrap_reachable: 0,
             dropped_entries: 0,
+            store_gone: false,
         })
     }
 
@@ -140,9 +144,10 @@ impl Engine {
         self.ctx.dial_log.clone()
     }
 
-    async fn emit(&self, event: Event) {
-        // The writer only goes away when the process is shutting down.
-        let _ = self.events.send(event).await;
+    async fn emit(&mut self, event: Event) {
+        if self.events.send(event).await.is_err() {
+            self.store_gone = true;
+        }
     }
 
     /// Returns the node number of an address, learning it (and deciding whether to visit
@@ -223,6 +228,15 @@ impl Engine {
                 .await;
             }
         }
+        if !report.visit.reachable
+            && let Some(reason @ FailureKind::Policy(_)) = report.visit.error
+        {
+            // A name that resolved only to refused addresses: like a refused literal, it
+            // was never contacted.
+            self.counters.skipped += 1;
+            self.emit(Event::NodeSkipped { node: src, reason }).await;
+            return;
+        }
         self.counters.visited += 1;
         if report.visit.reachable {
             self.counters.reachable += 1;
@@ -249,6 +263,10 @@ impl Engine {
         tokio::pin!(grace);
         let mut ticker = tokio::time::interval(Duration::from_millis(100));
         loop {
+            if self.store_gone && !cancelled {
+                cancelled = true;
+                self.tasks.abort_all();
+            }
             if !cancelled {
                 self.spawn_visits();
             }
@@ -270,13 +288,20 @@ impl Engine {
                     }
                     Some(Err(e)) => {
                         if let Some(node) = self.in_flight.remove(&e.id()) {
+                            // The node was contacted; its visit did not end.
                             let reason = if e.is_cancelled() {
                                 FailureKind::Interrupted
                             } else {
                                 FailureKind::Protocol
                             };
-                            self.counters.skipped += 1;
-                            self.emit(Event::NodeSkipped { node, reason }).await;
+                            self.counters.visited += 1;
+                            self.counters.failed += 1;
+                            self.emit(Event::NodeVisited(NodeVisit {
+                                node,
+                                error: Some(reason),
+                                ..NodeVisit::default()
+                            }))
+                            .await;
                         }
                     }
                     None => {}
@@ -298,7 +323,9 @@ impl Engine {
         self.counters.pages = self.ctx.pages.load(Ordering::Relaxed);
         self.progress.update(&self.counters);
         self.progress.finish();
-        let outcome = if cancelled {
+        let outcome = if self.store_gone {
+            Outcome::Failed("the database writer stopped; the crawl was abandoned".into())
+        } else if cancelled {
             Outcome::Interrupted
         } else if self.bootstrap_reachable == 0 {
             Outcome::Failed(format!(

@@ -12,8 +12,6 @@ pub enum FailureKind {
     Policy(super::policy::AddrClass),
     /// Not contacted: port 0 is never dialled.
     PortZero,
-    /// Not contacted: the crawl's frontier was full.
-    FrontierFull,
     /// Not contacted: the crawl ended (interrupt or deadline) before its turn.
     NotVisited,
     /// The DNS name did not resolve (or resolution is switched off).
@@ -61,7 +59,6 @@ impl FailureKind {
         match self {
             Policy(class) => class.policy_reason(),
             PortZero => "port_zero",
-            FrontierFull => "frontier_full",
             NotVisited => "not_visited",
             DnsFailed => "dns_failed",
             ConnectRefused => "connect_refused",
@@ -88,10 +85,7 @@ impl FailureKind {
     pub fn is_skip(self) -> bool {
         matches!(
             self,
-            FailureKind::Policy(_)
-                | FailureKind::PortZero
-                | FailureKind::FrontierFull
-                | FailureKind::NotVisited
+            FailureKind::Policy(_) | FailureKind::PortZero | FailureKind::NotVisited
         )
     }
 
