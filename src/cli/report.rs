@@ -21,12 +21,11 @@ fn load(db: &Path, sel: CrawlSel) -> Result<CrawlData> {
             db.display()
         );
     }
-    let store =
-        Store::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let store = Store::open_read_only(db)?;
     let id = match sel {
         CrawlSel::Latest => store
             .latest_crawl()?
-            .with_context(|| format!("database {} holds no crawl yet", db.display()))?,
+            .with_context(|| format!("database {} holds no finished crawl yet", db.display()))?,
         CrawlSel::Id(i) => CrawlId(i),
     };
     store

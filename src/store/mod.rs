@@ -74,6 +74,12 @@ pub enum StoreError {
         /// The file.
         path: PathBuf,
     },
+    /// The file is empty: no crawl was ever stored in it.
+    #[error("{path} is empty, not a chainweb-crawler database (the file was left unchanged)")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// The database was written by a newer version of this program.
     #[error(
         "database schema version {found} is newer than this program knows ({known}); \
@@ -213,6 +219,52 @@ impl Store {
         Store::setup(conn, Some(path))
     }
 
+    /// Opens an existing database for reading only: no migration, no write lock, so it works
+    /// on a read-only file and beside a running crawl. A database from an older version is
+    /// upgraded first (that needs write access once); an empty file is refused rather than
+    /// turned into a database.
+    ///
+    /// # Errors
+    /// A missing, empty, foreign, non-SQLite or too new file; SQLite errors.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let (version, objects) = probe(&conn).map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
+                path: path.to_path_buf(),
+            },
+            _ => StoreError::Sqlite(e),
+        })?;
+        if version == 0 && objects == 0 {
+            return Err(StoreError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        if version == 0 {
+            return Err(StoreError::ForeignDatabase {
+                path: path.to_path_buf(),
+            });
+        }
+        if version > schema::SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                known: schema::SCHEMA_VERSION,
+            });
+        }
+        if version < schema::SCHEMA_VERSION {
+            drop(conn);
+            return Store::open(path);
+        }
+        Ok(Store { conn })
+    }
+
     /// A fresh private database in memory, for tests.
     ///
     /// # Errors
@@ -317,14 +369,20 @@ impl Store {
         Ok(())
     }
 
-    /// The most recently started crawl, if any.
+    /// The most recently started crawl that is sealed (not `running`), if any: the same
+    /// crawl the ready queries call the latest, so a crawl in progress is never read half
+    /// written by default.
     ///
     /// # Errors
     /// SQLite errors.
     pub fn latest_crawl(&self) -> Result<Option<CrawlId>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT max(id) FROM crawls", [], |r| r.get(0))
+            .query_row(
+                "SELECT max(id) FROM crawls WHERE status <> 'running'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten())
     }
@@ -435,6 +493,14 @@ pub(crate) mod tests {
         let id2 = store
             .begin_crawl(NetworkId::Testnet06, &serde_json::json!({}))
             .unwrap();
+        assert_eq!(
+            store.latest_crawl().unwrap(),
+            Some(id),
+            "a running crawl is not the latest"
+        );
+        store
+            .finish_crawl(id2, CrawlStatus::Complete, 0, None)
+            .unwrap();
         assert_eq!(store.latest_crawl().unwrap(), Some(id2));
         let all = store.list_crawls().unwrap();
         assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id, id2]);
@@ -509,7 +575,7 @@ pub(crate) mod tests {
                 .unwrap()
         };
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.latest_crawl().unwrap(), Some(id));
+        assert_eq!(store.crawl(id).unwrap().status, CrawlStatus::Running);
         let mode: String = store
             .connection()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
