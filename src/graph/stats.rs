@@ -7,7 +7,8 @@
 //! ```text
 //! {
 //!   "crawl":   { "id", "network", "status", "started_at", "ended_at" },
-//!   "nodes":   { "known", "contacted", "reachable", "failed", "failed_by_reason": {reason: n},
+//!   "nodes":   { "known", "contacted", "reachable", "incomplete",
+//!                "incomplete_by_reason": {reason: n}, "failed", "failed_by_reason": {reason: n},
 //!                "skipped", "skipped_by_reason": {reason: n}, "bootstrap" },
 //!   "edges":   { "total", "cut", "mempool", "mempool_by_chain": {"<chain>": n} },
 //!   "reach":   { "from_bootstrap_cut", "from_bootstrap_all" },
@@ -22,7 +23,9 @@
 //!
 //! # Definitions
 //! - *contacted*: `reachable` is not NULL; *failed*: `reachable = 0` (by `error`, `unknown`
-//!   when none); *skipped*: not contacted (by `error`, `unspecified` when none).
+//!   when none); *skipped*: not contacted (by `error`, `unspecified` when none);
+//!   *incomplete*: reachable nodes that carry an `error`, i.e. some list of theirs could not
+//!   be read to its end, so their out-edges are a lower bound.
 //! - *reach*: nodes reachable from the bootstrap nodes (included) following cut edges, and
 //!   following edges of every network.
 //! - *cut_components*: strongly connected components of the cut network induced on the
@@ -96,6 +99,11 @@ pub struct NodeStats {
     pub contacted: u64,
     /// Nodes that answered their peer lists.
     pub reachable: u64,
+    /// Reachable nodes of which some list could not be read to its end (a failed list, a
+    /// cap such as `--max-pages-per-list`, a cursor loop): their edges are incomplete.
+    pub incomplete: u64,
+    /// Incomplete reachable nodes per reason (the first list failure).
+    pub incomplete_by_reason: BTreeMap<String, u64>,
     /// Nodes contacted without success.
     pub failed: u64,
     /// Failed nodes per reason.
@@ -288,6 +296,10 @@ impl Stats {
                 Some(true) => {
                     nodes.contacted += 1;
                     nodes.reachable += 1;
+                    if let Some(r) = &n.error {
+                        nodes.incomplete += 1;
+                        *nodes.incomplete_by_reason.entry(r.clone()).or_insert(0) += 1;
+                    }
                     let v = n.node_version.as_deref().unwrap_or("unknown").to_string();
                     *node_versions.entry(v).or_insert(0) += 1;
                 }
@@ -420,6 +432,15 @@ impl Stats {
         row("  bootstrap", n.bootstrap.to_string());
         row("  contacted", n.contacted.to_string());
         row("    reachable", n.reachable.to_string());
+        if n.incomplete > 0 {
+            row("      lists incomplete", n.incomplete.to_string());
+            for (reason, count) in &n.incomplete_by_reason {
+                row(
+                    &format!("        {}", crate::sanitize::sanitize(reason, LABEL_MAX)),
+                    count.to_string(),
+                );
+            }
+        }
         row("    failed", n.failed.to_string());
         for (reason, count) in &n.failed_by_reason {
             row(
@@ -645,6 +666,22 @@ mod tests {
     }
 
     #[test]
+    fn reachable_nodes_with_a_list_failure_count_as_incomplete() {
+        let mut data = fixture::four_nodes();
+        let n = data
+            .nodes
+            .iter_mut()
+            .find(|n| n.reachable == Some(true))
+            .expect("a reachable node");
+        n.error = Some("too_many_pages".into());
+        let s = Stats::compute(&data);
+        assert_eq!(s.nodes.reachable, 2, "still reachable");
+        assert_eq!(s.nodes.incomplete, 1);
+        assert_eq!(s.nodes.incomplete_by_reason.get("too_many_pages"), Some(&1));
+        assert!(s.to_table().contains("lists incomplete"));
+    }
+
+    #[test]
     fn four_node_stats_json_and_table() {
         let s = Stats::compute(&fixture::four_nodes());
         assert_eq!(s.nodes.known, 4);
@@ -663,6 +700,8 @@ mod tests {
     "known": 4,
     "contacted": 3,
     "reachable": 2,
+    "incomplete": 0,
+    "incomplete_by_reason": {},
     "failed": 1,
     "failed_by_reason": {
       "connect_refused": 1
