@@ -22,6 +22,8 @@ pub struct BootstrapError {
 /// The first malformed line.
 pub fn parse_bootstrap_list(text: &str) -> Result<Vec<PeerInfo>, BootstrapError> {
     let mut peers: Vec<PeerInfo> = Vec::new();
+    // Editors on some systems start UTF-8 files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -42,6 +44,12 @@ pub fn parse_bootstrap_list(text: &str) -> Result<Vec<PeerInfo>, BootstrapError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leading_byte_order_mark_is_ignored() {
+        let peers = parse_bootstrap_list("\u{feff}127.0.0.1:1789\n").unwrap();
+        assert_eq!(peers[0].to_string(), "127.0.0.1:1789");
+    }
 
     #[test]
     fn parses_comments_blanks_and_repeats() {

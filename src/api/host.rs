@@ -187,6 +187,9 @@ pub enum HostAddressError {
     /// An IPv6 literal without brackets in text form.
     #[error("IPv6 addresses must be written in brackets, as [addr]:port")]
     UnbracketedIpv6,
+    /// A URL (scheme or path) where a plain `host:port` belongs.
+    #[error("write host:port without a scheme or path (e.g. node.example.org:443)")]
+    NotHostPort,
 }
 
 impl HostAddress {
@@ -235,6 +238,9 @@ impl FromStr for HostAddress {
 
     /// Parses the text form `host:port` (IPv6 as `[addr]:port`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.contains("://") || s.contains('/') {
+            return Err(HostAddressError::NotHostPort);
+        }
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
             let (h, p) = rest.split_once("]:").ok_or(HostAddressError::MissingPort)?;
             let ip: Ipv6Addr = h.parse().map_err(|_| HostnameError::Invalid)?;
@@ -259,6 +265,21 @@ impl FromStr for HostAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_not_host_port() {
+        for s in [
+            "https://node.example.org:443",
+            "node.example.org:443/chainweb",
+            "https://[::1]:443",
+        ] {
+            assert_eq!(
+                s.parse::<HostAddress>(),
+                Err(HostAddressError::NotHostPort),
+                "{s}"
+            );
+        }
+    }
 
     #[test]
     fn parses_and_normalizes_hostnames() {
