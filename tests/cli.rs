@@ -51,7 +51,7 @@ fn malformed_bootstrap_file_names_the_line() {
         "--out",
         dir.to_str().expect("utf8"),
     ]);
-    assert_fails(&o, 1, "line 3");
+    assert_fails(&o, 2, "line 3");
     assert!(
         !dir.join("c.sqlite").exists(),
         "nothing is created for bad input"
@@ -103,7 +103,7 @@ fn out_of_range_settings_name_the_flag() {
         "--concurrency",
         "0",
     ]);
-    assert_fails(&o, 1, "--concurrency");
+    assert_fails(&o, 2, "--concurrency");
     let o = run(&[
         "crawl",
         "--bootstrap",
@@ -112,7 +112,69 @@ fn out_of_range_settings_name_the_flag() {
         "--request-timeout",
         "0",
     ]);
-    assert_fails(&o, 1, "--request-timeout");
+    assert_fails(&o, 2, "--request-timeout");
+}
+
+#[test]
+fn a_network_without_bootstrap_nodes_is_a_usage_error() {
+    let o = run(&["crawl", "--network", "testnet04"]);
+    assert_fails(&o, 2, "testnet04 has no built-in bootstrap nodes");
+}
+
+#[test]
+fn a_url_is_not_a_peer() {
+    let o = run(&["crawl", "--bootstrap", "https://node.example.org:443"]);
+    assert_fails(&o, 2, "without a scheme or path");
+}
+
+#[test]
+fn a_failed_crawl_is_reported_even_when_quiet() {
+    let dir = support::scratch("cli-quiet-failed");
+    // Port 9 on loopback: nothing listens, so the only bootstrap node refuses.
+    let o = run(&[
+        "-q",
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--db",
+        dir.join("c.sqlite").to_str().expect("utf8"),
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, "no bootstrap node could be reached");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_empty_file_is_not_taken_for_a_database() {
+    let dir = support::scratch("cli-empty-db");
+    let db = dir.join("empty.sqlite");
+    std::fs::write(&db, b"").expect("write");
+    let o = run(&["stats", "--db", db.to_str().expect("utf8")]);
+    assert_fails(&o, 1, "is empty, not a chainweb-crawler database");
+    assert_eq!(
+        std::fs::metadata(&db).expect("meta").len(),
+        0,
+        "left unchanged"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn error_messages_name_each_cause_once() {
+    let dir = support::scratch("cli-dup-cause");
+    let db = dir.join("dir.sqlite");
+    std::fs::create_dir_all(&db).expect("a folder where the database should be");
+    let o = run(&["stats", "--db", db.to_str().expect("utf8")]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let first = err.find("cannot open").expect("names the failure");
+    assert!(
+        !err[first + 1..].contains("cannot open"),
+        "repeated cause: {err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

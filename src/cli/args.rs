@@ -151,7 +151,9 @@ pub struct CrawlOptions {
     /// Entries accepted per list at most.
     #[arg(long, default_value_t = 20_000)]
     pub max_items_per_list: usize,
-    /// Nodes learned per crawl at most; further addresses are counted, not recorded.
+    /// Nodes learned per crawl at most (a bound on memory against peers that advertise endless
+    /// made-up addresses); entries naming further addresses are not recorded, and their count
+    /// is printed when the crawl ends
     #[arg(long, default_value_t = 1_000_000)]
     pub max_nodes: usize,
 }
@@ -226,7 +228,7 @@ pub struct StatsArgs {
     /// Database to read.
     #[arg(long, default_value = "output/crawl.sqlite")]
     pub db: PathBuf,
-    /// Crawl id, or `latest`.
+    /// Crawl id, or `latest` (the newest crawl that is not still running).
     #[arg(long, default_value = "latest", value_parser = parse_crawl_sel)]
     pub crawl: CrawlSel,
     /// Print JSON instead of a table.
@@ -251,7 +253,7 @@ pub struct ExportArgs {
     /// Database to read.
     #[arg(long, default_value = "output/crawl.sqlite")]
     pub db: PathBuf,
-    /// Crawl id, or `latest`.
+    /// Crawl id, or `latest` (the newest crawl that is not still running).
     #[arg(long, default_value = "latest", value_parser = parse_crawl_sel)]
     pub crawl: CrawlSel,
     /// Output format.

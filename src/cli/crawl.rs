@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 
 use crate::api::{NetworkId, PeerInfo, parse_bootstrap_list};
 use crate::crawl::resolve::{NameResolver, SystemResolver};
@@ -14,13 +14,16 @@ use crate::graph::Stats;
 use crate::graph::export::ExportFormat;
 use crate::store::{self, CrawlId, CrawlStatus, Store};
 
-use super::Exit;
 use super::args::{CrawlArgs, CrawlOptions, DnsMode};
 use super::output::{self, OutputFiles, Ui};
+use super::{Exit, UsageError, interrupt};
 
 fn secs(name: &str, v: f64) -> Result<Duration> {
-    if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
-        bail!("--{name} must be a number of seconds between 0 and 86400, got {v}");
+    if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+        return Err(UsageError(format!(
+            "--{name} must be a number of seconds greater than 0 and at most 86400, got {v}"
+        ))
+        .into());
     }
     Ok(Duration::from_secs_f64(v))
 }
@@ -60,7 +63,7 @@ pub fn crawl_config(
         max_items_per_list: o.max_items_per_list,
         ..FetchLimits::default()
     };
-    c.validate().map_err(|e| anyhow!(e))?;
+    c.validate().map_err(UsageError)?;
     Ok(c)
 }
 
@@ -71,9 +74,11 @@ fn bootstrap_list(a: &CrawlArgs) -> Result<Vec<PeerInfo>> {
         let text = std::fs::read_to_string(f)
             .with_context(|| format!("cannot read bootstrap file {}", f.display()))?;
         let listed = parse_bootstrap_list(&text)
-            .with_context(|| format!("invalid bootstrap file {}", f.display()))?;
+            .map_err(|e| UsageError(format!("invalid bootstrap file {}: {e}", f.display())))?;
         if listed.is_empty() {
-            bail!("bootstrap file {} lists no nodes", f.display());
+            return Err(
+                UsageError(format!("bootstrap file {} lists no nodes", f.display())).into(),
+            );
         }
         peers.extend(listed);
     }
@@ -82,6 +87,14 @@ fn bootstrap_list(a: &CrawlArgs) -> Result<Vec<PeerInfo>> {
             .network
             .bootstrap_peers()
             .context("built-in bootstrap list is malformed")?;
+        if peers.is_empty() {
+            return Err(UsageError(format!(
+                "{} has no built-in bootstrap nodes (its operators publish none); \
+                 name some with --bootstrap or --bootstrap-file",
+                a.network
+            ))
+            .into());
+        }
     }
     let mut seen = std::collections::HashSet::new();
     peers.retain(|p| seen.insert(p.address.clone()));
@@ -96,20 +109,6 @@ pub struct Finished {
     pub summary: Summary,
 }
 
-/// Waits for Ctrl-C; a second Ctrl-C ends the process at once.
-pub async fn ctrl_c(ui: Ui) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handling available: never cancel.
-        std::future::pending::<()>().await;
-    }
-    ui.note("interrupted: stopping the crawl and saving what was learned (Ctrl-C again to quit at once)");
-    tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
-        }
-    });
-}
-
 /// Runs the engine into a new crawl of `db` and seals it.
 ///
 /// # Errors
@@ -121,11 +120,25 @@ pub async fn run_crawl(
     ui: Ui,
     cancel: impl std::future::Future<Output = ()>,
 ) -> Result<Finished> {
-    let store =
-        Store::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let store = Store::open(db)?;
     let id = store
         .begin_crawl(config.network, &parameters)
         .context("cannot record the crawl")?;
+    interrupt::set_running(Some((db.to_path_buf(), id)));
+    let finished = drive(&store, id, config, db, ui, cancel).await;
+    interrupt::set_running(None);
+    finished
+}
+
+/// The part of [`run_crawl`] between recording the crawl and sealing it.
+async fn drive(
+    store: &Store,
+    id: CrawlId,
+    config: CrawlConfig,
+    db: &Path,
+    ui: Ui,
+    cancel: impl std::future::Future<Output = ()>,
+) -> Result<Finished> {
     let (events, writer) = store::spawn_writer(db.to_path_buf(), id);
     let engine = match Engine::new(config, events, Progress::new(ui.progress)) {
         Ok(e) => e,
@@ -164,8 +177,7 @@ pub async fn run_crawl(
 /// # Errors
 /// Database or file-system failures, naming the file.
 pub fn write_outputs(db: &Path, id: CrawlId, out: &Path) -> Result<(Stats, OutputFiles)> {
-    let store =
-        Store::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let store = Store::open(db)?;
     let data = store.load_crawl(id).context("cannot read the crawl back")?;
     let stats = Stats::compute(&data);
     let files = OutputFiles::in_dir(out);
@@ -225,8 +237,16 @@ pub fn describe(summary: &Summary, id: CrawlId, db: &Path) -> String {
         ),
         Outcome::Failed(why) => format!("failed: {why}"),
     };
+    let dropped = if summary.dropped_entries > 0 {
+        format!(
+            "; {} advertised entries beyond --max-nodes were not recorded",
+            summary.dropped_entries
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "crawl {} ({}) {head}: {} nodes known, {} reachable, {} failed, {} skipped, {} pages, {} edges in {:.1} s",
+        "crawl {} ({}) {head}: {} nodes known, {} reachable, {} failed, {} skipped, {} pages, {} edges in {:.1} s{dropped}",
         id.0,
         db.display(),
         c.known,
@@ -239,6 +259,17 @@ pub fn describe(summary: &Summary, id: CrawlId, db: &Path) -> String {
     )
 }
 
+/// Tells the user how the crawl ended: a note, except that a failed crawl is reported even
+/// under `--quiet` (its exit code alone would not say why).
+pub fn report_end(ui: &Ui, summary: &Summary, id: CrawlId, db: &Path) {
+    let line = describe(summary, id, db);
+    if matches!(summary.outcome, Outcome::Failed(_)) {
+        eprintln!("chainweb-crawler: {line}");
+    } else {
+        ui.note(line);
+    }
+}
+
 /// `chainweb-crawler crawl`.
 pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
     let bootstrap = bootstrap_list(&a)?;
@@ -246,8 +277,8 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
     output::prepare_dir(&a.out)?;
     output::prepare_db_dir(&a.db)?;
     let params = parameters(a.network, &bootstrap, &a.crawl);
-    let finished = run_crawl(config, &a.db, params, *ui, ctrl_c(*ui)).await?;
-    ui.note(describe(&finished.summary, finished.id, &a.db));
+    let finished = run_crawl(config, &a.db, params, *ui, interrupt::interrupted(*ui)).await?;
+    report_end(ui, &finished.summary, finished.id, &a.db);
     let (stats, files) = write_outputs(&a.db, finished.id, &a.out)?;
     if !matches!(finished.summary.outcome, Outcome::Failed(_)) {
         print_stats(&stats, a.json)?;

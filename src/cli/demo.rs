@@ -10,7 +10,8 @@ use crate::verify;
 
 use super::Exit;
 use super::args::{CrawlOptions, DemoArgs};
-use super::crawl::{self, ctrl_c};
+use super::crawl;
+use super::interrupt;
 use super::output::{self, Ui};
 
 /// Parses crawl options from flags, so the demo uses exactly the documented defaults.
@@ -28,6 +29,21 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         .context("internal: default crawl options")?
         .options;
     options.concurrency = a.concurrency;
+    // Check the settings before the network is built: a bad flag should cost nothing. The
+    // bootstrap list is not known yet; any loopback entry stands in for it.
+    let stand_in = crate::api::PeerInfo::new(
+        None,
+        crate::api::HostAddress::new(
+            crate::api::Hostname::Ipv4(std::net::Ipv4Addr::LOCALHOST),
+            crate::simnet::P2P_PORT,
+        ),
+    );
+    crawl::crawl_config(
+        crate::api::NetworkId::Mainnet01,
+        vec![stand_in],
+        &options,
+        None,
+    )?;
     let net = Simnet::start(SimnetConfig {
         nodes: a.nodes,
         seed: a.seed,
@@ -49,15 +65,15 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let bootstrap = net.bootstrap();
     let config = crawl::crawl_config(net.config().network, bootstrap.clone(), &options, None)?;
     let params = crawl::parameters(net.config().network, &bootstrap, &options);
-    let finished = crawl::run_crawl(config, &db, params, *ui, ctrl_c(*ui)).await;
+    let finished = crawl::run_crawl(config, &db, params, *ui, interrupt::interrupted(*ui)).await;
     let expected = net.truth().expected();
     net.shutdown().await;
     let finished = finished?;
-    ui.note(crawl::describe(&finished.summary, finished.id, &db));
+    crawl::report_end(ui, &finished.summary, finished.id, &db);
     let (stats, files) = crawl::write_outputs(&db, finished.id, &a.out)?;
     crawl::print_stats(&stats, a.json)?;
-    let data = Store::open(&db)
-        .and_then(|s| s.load_crawl(finished.id))
+    let data = Store::open(&db)?
+        .load_crawl(finished.id)
         .with_context(|| format!("cannot read crawl {} back", finished.id.0))?;
     let comparison = verify::compare(&expected, &data);
     ui.note(format!(
@@ -68,7 +84,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         files.stats.display(),
         truth_path.display()
     ));
-    eprint!("{}", comparison.to_text());
+    ui.note(comparison.to_text().trim_end());
     let exit = crawl::exit_for(&finished.summary);
     if exit == Exit::Success && !comparison.is_exact() {
         eprintln!(

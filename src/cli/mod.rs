@@ -6,6 +6,7 @@
 pub mod args;
 pub mod crawl;
 mod demo;
+pub mod interrupt;
 pub mod output;
 mod report;
 mod simnet;
@@ -38,6 +39,30 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// A mistake in what the user typed that clap cannot see (a value out of range, a bad
+/// bootstrap file): reported like clap's own errors, with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The error and its causes on one line, each cause once: a message that already quotes
+/// its cause (as many library errors do) does not repeat it. Control characters that a
+/// peer may have put into a message are escaped.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    crate::sanitize::sanitize(&out, 2000)
+}
+
 /// Parses the command line and runs it; what `main` calls.
 pub fn main() -> ExitCode {
     let opts = Opts::parse();
@@ -57,8 +82,12 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("chainweb-crawler: {e:#}");
-            ExitCode::from(1)
+            eprintln!("chainweb-crawler: {}", error_line(&e));
+            if e.chain().any(|c| c.is::<UsageError>()) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

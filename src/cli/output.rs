@@ -28,7 +28,7 @@ impl Ui {
     /// A note for the user on stderr.
     pub fn note(&self, msg: impl std::fmt::Display) {
         if self.notes {
-            eprintln!("{msg}");
+            crate::crawl::progress::print_above(&msg.to_string());
         }
     }
 }
@@ -38,34 +38,66 @@ impl Ui {
 /// # Errors
 /// A message naming the folder.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
+    prepare_folder(dir, "output folder")
+}
+
+fn prepare_folder(dir: &Path, what: &str) -> Result<()> {
     std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        .with_context(|| format!("cannot create {what} {}", dir.display()))?;
     let probe = dir.join(".chainweb-crawler-write-test");
     std::fs::write(&probe, b"")
-        .with_context(|| format!("output folder {} is not writable", dir.display()))?;
+        .with_context(|| format!("{what} {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
-/// Creates the folder holding a database file.
+/// Creates the folder holding a database file and proves it is writable.
 ///
 /// # Errors
 /// A message naming the folder.
 pub fn prepare_db_dir(db: &Path) -> Result<()> {
     match db.parent() {
-        Some(p) if !p.as_os_str().is_empty() => prepare_dir(p),
+        Some(p) if !p.as_os_str().is_empty() => prepare_folder(p, "database folder"),
         _ => Ok(()),
     }
 }
 
-/// Writes a file whole or not at all (temporary file, then rename).
+/// Writes a file whole or not at all.
+///
+/// A regular file (or a new one) is written to a temporary file beside it, synced, then
+/// renamed over it, so a reader never sees half a file; a symbolic link is followed and its
+/// target replaced that way. Anything else (a device such as `/dev/null`, a FIFO) is written
+/// in place: renaming over it would replace the device with a plain file.
 ///
 /// # Errors
-/// A message naming the file.
+/// A message naming the file (never the temporary one).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp-write");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    let cannot = || format!("cannot write {}", path.display());
+    let target = match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(cannot)?;
+            f.write_all(bytes).with_context(cannot)?;
+            return f.flush().with_context(cannot);
+        }
+        Ok(_) => std::fs::canonicalize(path).with_context(cannot)?,
+        Err(_) => path.to_path_buf(),
+    };
+    let mut tmp_name = target.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = target.with_file_name(tmp_name);
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &target)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(cannot);
+    }
+    Ok(())
 }
 
 /// Writes bytes to a file, or to stdout for `-`.
@@ -100,5 +132,78 @@ impl OutputFiles {
             graphml: dir.join("network.graphml"),
             stats: dir.join("stats.json"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("cwc-output-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("scratch");
+        d
+    }
+
+    #[test]
+    fn a_symlink_is_followed_not_replaced() {
+        let d = scratch("symlink");
+        let target = d.join("target.dot");
+        std::fs::write(&target, b"old").expect("write");
+        let link = d.join("link.dot");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        write_atomic(&link, b"new").expect("write through link");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&target).expect("read"), b"new");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_fifo_is_written_in_place() {
+        // A FIFO stands in for a device such as /dev/null: a test must never risk the
+        // machine's real devices.
+        let d = scratch("fifo");
+        let fifo = d.join("out.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("mkfifo unavailable; skipped");
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).expect("read fifo"))
+        };
+        write_atomic(&fifo, b"through the pipe").expect("write fifo");
+        assert_eq!(reader.join().expect("reader"), b"through the pipe");
+        let meta = std::fs::symlink_metadata(&fifo).expect("meta");
+        assert!(!meta.is_file(), "the FIFO must not be replaced by a file");
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn errors_name_the_target_and_leave_no_temporary_file() {
+        let d = scratch("errors");
+        let missing = d.join("no-such-dir").join("x.dot");
+        let err = write_atomic(&missing, b"x").expect_err("missing folder");
+        let text = format!("{err:#}");
+        assert!(
+            text.starts_with(&format!("cannot write {}", missing.display())),
+            "{text}"
+        );
+        assert!(!text.contains(".tmp"), "{text}");
+        let ok = d.join("x.dot");
+        write_atomic(&ok, b"x").expect("write");
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .expect("list")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("x.dot")]);
+        let _ = std::fs::remove_dir_all(d);
     }
 }
