@@ -2,7 +2,7 @@
 --   version (x-chainweb-node-version), and what share of the reachable nodes is that?
 -- Columns: node_version, nodes, share_pct
 -- Crawl: the latest sealed crawl. To pick another, replace the subquery in `params` by a
---   crawl id, e.g. `SELECT 3 AS crawl_id` (list them with queries/crawls.sql).
+--   crawl id, e.g. `SELECT 3 AS crawl_id` (list them with `SELECT id, network, status, started_at FROM crawls`).
 -- Run: sqlite3 -header -column output/crawl.sqlite < queries/node_versions.sql
 WITH params AS (
     SELECT (SELECT max(id) FROM crawls WHERE status <> 'running') AS crawl_id

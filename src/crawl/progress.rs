@@ -3,6 +3,7 @@
 //! Hidden when stderr is not a terminal (indicatif's stderr target checks), or when the
 //! caller asks for no progress.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -24,6 +25,18 @@ pub struct Counters {
     pub pages: u64,
     /// Peer entries recorded as edges.
     pub edges: u64,
+}
+
+/// The bar being drawn, if any, so that notes print above it instead of through it.
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Prints a line on stderr, above the progress bar when one is drawn.
+pub fn print_above(line: &str) {
+    let bar = ACTIVE.lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(bar) if !bar.is_hidden() => bar.suspend(|| eprintln!("{line}")),
+        _ => eprintln!("{line}"),
+    }
 }
 
 /// The crawl's progress display.
@@ -48,6 +61,9 @@ impl Progress {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(125));
+        if let Ok(mut active) = ACTIVE.lock() {
+            *active = Some(bar.clone());
+        }
         Progress { bar }
     }
 
@@ -64,5 +80,8 @@ impl Progress {
     /// Removes the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+        if let Ok(mut active) = ACTIVE.lock() {
+            *active = None;
+        }
     }
 }
