@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{NetworkId, PeerInfo};
+use crate::simnet::Profile;
 
 /// Maps the Kadena chainweb peer-to-peer network into SQLite.
 ///
@@ -80,6 +81,10 @@ pub struct DemoArgs {
     /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Shape of the simulated network: `clean`, or `hostile` (one node per fault kind;
+    /// the well-behaved part is compared with the ground truth, each fault checked alone).
+    #[arg(long, default_value = "clean", value_parser = parse_profile)]
+    pub profile: Profile,
 }
 
 /// Options of `crawl`.
@@ -187,6 +192,14 @@ pub struct SimnetArgs {
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
+    /// Shape of the simulated network: `clean`, or `hostile` (one node per fault kind; the
+    /// ground truth names each faulty node and what a crawler must record for it).
+    #[arg(long, default_value = "clean", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
 }
 
 /// Which crawl of a database.
