@@ -17,3 +17,4 @@ pub mod sanitize;
 pub mod simnet;
 pub mod store;
 pub mod verify;
+pub mod verify_faults;

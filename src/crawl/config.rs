@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::api::{MAX_LIMIT, NetworkId, PeerInfo};
 
 use super::policy::EgressPolicy;
-use super::resolve::{NameResolver, SystemResolver};
+use super::resolve::{DialLog, NameResolver, SystemResolver};
 
 /// Bounds on the work done for one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,9 @@ pub struct CrawlConfig {
     pub limits: FetchLimits,
     /// Most nodes a crawl will learn; addresses beyond it are counted, not followed.
     pub max_nodes: usize,
+    /// Where every destination handed to a connection is recorded (keep a clone to see
+    /// where a crawl went).
+    pub dial_log: Arc<DialLog>,
 }
 
 impl CrawlConfig {
@@ -81,6 +84,7 @@ impl CrawlConfig {
             per_node: 4,
             limits: FetchLimits::default(),
             max_nodes: 1_000_000,
+            dial_log: Arc::default(),
         }
     }
 

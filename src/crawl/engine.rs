@@ -104,7 +104,7 @@ impl Engine {
         progress: Progress,
     ) -> Result<Self, EngineError> {
         config.validate().map_err(EngineError::Config)?;
-        let dial_log = Arc::new(DialLog::default());
+        let dial_log = config.dial_log.clone();
         let ctx = Arc::new(FetchContext {
             network: config.network,
             limits: config.limits.clone(),

@@ -94,10 +94,7 @@ pub fn classify_error(e: &reqwest::Error) -> FailureKind {
             return FailureKind::TlsHandshake;
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
+            if io_wraps_tls(io) {
                 return FailureKind::TlsHandshake;
             }
             match io.kind() {
@@ -121,6 +118,29 @@ pub fn classify_error(e: &reqwest::Error) -> FailureKind {
     } else {
         FailureKind::Protocol
     }
+}
+
+/// Whether an I/O error carries a rustls error, however deeply it is wrapped. `io::Error`
+/// hides its payload from `source()`, so nested I/O errors are opened one by one.
+fn io_wraps_tls(io: &std::io::Error) -> bool {
+    let mut inner = io.get_ref();
+    for _ in 0..8 {
+        let Some(e) = inner else { return false };
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        let mut src = e.source();
+        while let Some(s) = src {
+            if s.downcast_ref::<rustls::Error>().is_some() {
+                return true;
+            }
+            src = s.source();
+        }
+        inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+    }
+    false
 }
 
 /// The error and its causes on one line, without the URL reqwest puts first (the response
@@ -245,7 +265,9 @@ struct ListWalk<'a> {
 }
 
 impl ListWalk<'_> {
-    /// One page request with retries for transient failures, each attempt recorded.
+    /// One page request with retries for transient failures. Every failed attempt that is
+    /// retried is recorded here; the final one is returned unrecorded, so the caller can add
+    /// what the body says (items, next, page-level errors) before [`ListWalk::finish`].
     async fn fetch(&self, network: PeerNetwork, page: u32, cursor: Option<&str>) -> Exchange {
         let limits = &self.ctx.limits;
         let mut url = format!(
@@ -267,9 +289,7 @@ impl ListWalk<'_> {
                     observed_at_ms: now_ms(),
                     ..PageRecord::default()
                 };
-                return self
-                    .finish(network, page, cursor, Exchange { record, body: None })
-                    .await;
+                return Exchange { record, body: None };
             }
             let timeout = limits.request_timeout.min(remaining);
             let mut ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes).await;
@@ -278,10 +298,10 @@ impl ListWalk<'_> {
             }
             let retry =
                 ex.record.error.is_some_and(FailureKind::is_transient) && attempt < limits.retries;
-            let ex = self.finish(network, page, cursor, ex).await;
             if !retry {
                 return ex;
             }
+            self.finish(network, page, cursor, ex.record).await;
             let backoff = limits.retry_backoff.saturating_mul(1 << attempt.min(10));
             tokio::time::sleep(
                 backoff.min(self.deadline.saturating_duration_since(Instant::now())),
@@ -297,19 +317,16 @@ impl ListWalk<'_> {
         network: PeerNetwork,
         page: u32,
         cursor: Option<&str>,
-        mut ex: Exchange,
-    ) -> Exchange {
-        ex.record.node = self.node;
-        ex.record.network = Some(network);
-        ex.record.page = page;
-        ex.record.cursor = cursor.map(str::to_string);
+        mut record: PageRecord,
+    ) -> PageRecord {
+        record.node = self.node;
+        record.network = Some(network);
+        record.page = page;
+        record.cursor = cursor.map(str::to_string);
         self.ctx.pages.fetch_add(1, Ordering::Relaxed);
         // A closed channel means the crawl is shutting down; the record has nowhere to go.
-        let _ = self
-            .events
-            .send(Event::PageFetched(ex.record.clone()))
-            .await;
-        ex
+        let _ = self.events.send(Event::PageFetched(record.clone())).await;
+        record
     }
 
     /// Walks one list page by page until `next` is null or a bound stops it.
@@ -346,9 +363,14 @@ impl ListWalk<'_> {
             let page: Page<Value> = match parsed {
                 Ok(p) => p,
                 Err(kind) => {
+                    // The response row says why too, not only the node row.
                     record.error = Some(kind);
                     report.error = Some(kind);
-                    if record.status.is_some() {
+                    let answered = record.status.is_some();
+                    let record = self
+                        .finish(network, page_no, cursor.as_deref(), record)
+                        .await;
+                    if answered {
                         *last = Some(record);
                     }
                     break;
@@ -357,14 +379,15 @@ impl ListWalk<'_> {
             report.ok_pages += 1;
             record.items = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
             record.next = page.next.map(|n| n.to_string());
-            *last = Some(record);
             if page.items.len() > limits.page_limit {
                 // Served more than asked: keep what fits under the item cap, flag the list.
                 report.error.get_or_insert(FailureKind::LimitIgnored);
+                record.error = Some(FailureKind::LimitIgnored);
             }
             for item in &page.items {
                 if report.entries.len() >= limits.max_items_per_list {
                     report.error = Some(FailureKind::TooManyItems);
+                    record.error = Some(FailureKind::TooManyItems);
                     break;
                 }
                 match PeerInfo::from_json(item) {
@@ -383,18 +406,27 @@ impl ListWalk<'_> {
                     }
                 }
             }
+            // Positions only move forward; an empty page that points on, or a cursor that
+            // does not advance, would loop forever.
+            let looping = page
+                .next
+                .is_some_and(|n| page.items.is_empty() || n.start() <= last_start);
+            if looping && record.error.is_none() {
+                record.error = Some(FailureKind::CursorLoop);
+            }
+            *last = Some(
+                self.finish(network, page_no, cursor.as_deref(), record)
+                    .await,
+            );
             if report.error == Some(FailureKind::TooManyItems) {
                 break;
             }
             let Some(next) = page.next else { break };
-            // Positions only move forward; an empty page that points on, or a cursor that
-            // does not advance, would loop forever.
-            let start = next.start();
-            if page.items.is_empty() || start <= last_start {
+            if looping {
                 report.error = Some(FailureKind::CursorLoop);
                 break;
             }
-            last_start = start;
+            last_start = next.start();
             cursor = Some(next.to_string());
         }
         report
