@@ -148,6 +148,21 @@ async fn hostile_crawl_records_every_fault_and_dials_only_loopback() {
         chainweb_crawler::simnet::hostile::gzip_bomb().len()
     );
 
+    // Busy answers (429, 503) are retried once, a server error (500) is not.
+    for (fault, want) in [("status-429", 2), ("status-503", 2), ("status-500", 1)] {
+        let f = truth.faults.iter().find(|f| f.fault == fault).expect(fault);
+        let (host, _) = f.address.rsplit_once(':').expect("port");
+        let n: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM crawl_responses WHERE crawl_id = ?1 AND hostname = ?2 AND network = 'cut'",
+                rusqlite::params![id.0, host],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(n, want, "{fault}");
+    }
+
     // Nothing outside loopback was dialled, nor answered: not the redirect target
     // 169.254.169.254, not the private, CGNAT, mapped or documentation entries.
     let dialled = dial_log.snapshot();

@@ -262,6 +262,8 @@ impl Engine {
                 }
                 () = &mut grace, if cancelled => {
                     self.tasks.abort_all();
+                    // Once is enough: an elapsed timer would fire on every turn of the loop.
+                    grace.as_mut().reset((Instant::now() + Duration::from_secs(86_400)).into());
                 }
                 joined = self.tasks.join_next_with_id() => match joined {
                     Some(Ok((id, report))) => {

@@ -296,8 +296,10 @@ impl ListWalk<'_> {
             if ex.record.error == Some(FailureKind::Timeout) && timeout < limits.request_timeout {
                 ex.record.error = Some(FailureKind::NodeDeadline);
             }
-            let retry =
-                ex.record.error.is_some_and(FailureKind::is_transient) && attempt < limits.retries;
+            // 429 and 503 say "later": as transient as a timeout.
+            let busy = matches!(ex.record.status, Some(429 | 503));
+            let retry = (ex.record.error.is_some_and(FailureKind::is_transient) || busy)
+                && attempt < limits.retries;
             if !retry {
                 return ex;
             }
