@@ -124,3 +124,70 @@ fn help_explains_every_subcommand() {
         assert!(out.contains(cmd), "--help lacks {cmd}: {out}");
     }
 }
+
+#[test]
+fn corrupt_database_is_refused_and_left_untouched() {
+    let dir = support::scratch("cli-corrupt-db");
+    let db = dir.join("c.sqlite");
+    let garbage = b"this is not a database, and it must stay exactly like this\n".repeat(100);
+    std::fs::write(&db, &garbage).expect("write");
+    let db_s = db.to_str().expect("utf8");
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--db",
+        db_s,
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, "cannot open database");
+    let o = run(&["stats", "--db", db_s]);
+    assert_fails(&o, 1, "cannot open database");
+    assert_eq!(std::fs::read(&db).expect("read"), garbage, "file untouched");
+}
+
+#[test]
+fn locked_database_fails_clearly_and_keeps_what_is_stored() {
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let dir = support::scratch("cli-locked-db");
+    let db = dir.join("c.sqlite");
+    let id = {
+        let store = Store::open(&db).expect("create");
+        let id = store
+            .begin_crawl(
+                chainweb_crawler::api::NetworkId::Mainnet01,
+                &serde_json::json!({}),
+            )
+            .expect("begin");
+        store
+            .finish_crawl(id, CrawlStatus::Complete, 0, None)
+            .expect("seal");
+        id
+    };
+    // Another process holds the database: an exclusive transaction, as a writer would.
+    let other = rusqlite::Connection::open(&db).expect("open");
+    other
+        .execute_batch("BEGIN EXCLUSIVE; UPDATE crawls SET error = NULL;")
+        .expect("lock");
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, "database");
+    assert!(stderr(&o).contains("locked"), "{}", stderr(&o));
+    other.execute_batch("ROLLBACK").expect("unlock");
+    drop(other);
+    let store = Store::open(&db).expect("reopen");
+    let crawls = store.list_crawls().expect("list");
+    assert_eq!(crawls.len(), 1, "nothing added, nothing lost");
+    assert_eq!(crawls[0].id, id);
+    assert_eq!(crawls[0].status, CrawlStatus::Complete);
+}
