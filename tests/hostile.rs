@@ -321,3 +321,88 @@ fn hostile_crawl_memory_is_bounded() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// DNS names go through the crawl's own resolver hook, and the policy judges what they
+/// resolve to: a name for a live loopback node is crawled, names for private or mapped
+/// addresses are refused before any connection, an unknown name fails as `dns_failed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_names_are_resolved_by_the_hook_and_checked_by_the_policy() {
+    use chainweb_crawler::crawl::resolve::StaticResolver;
+    use chainweb_crawler::crawl::{EgressPolicy, Engine, Progress};
+    use std::net::IpAddr;
+    let net = Simnet::start(SimnetConfig {
+        nodes: 40,
+        seed: 3,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let hub = net.bootstrap()[0].address.socket_addr().expect("ip");
+    let table = [
+        ("hub.sim", vec![hub.ip()]),
+        ("evil.sim", vec!["10.0.0.1".parse::<IpAddr>().expect("ip")]),
+        ("mapped.sim", vec!["::ffff:127.0.0.1".parse().expect("ip")]),
+        ("meta.sim", vec!["169.254.169.254".parse().expect("ip")]),
+    ];
+    let resolver = StaticResolver(
+        table
+            .iter()
+            .map(|(n, ips)| (n.to_string(), ips.clone()))
+            .collect(),
+    );
+    let bootstrap = [
+        "hub.sim",
+        "evil.sim",
+        "mapped.sim",
+        "meta.sim",
+        "nowhere.sim",
+    ]
+    .iter()
+    .map(|n| format!("{n}:{}", hub.port()).parse().expect("peer"))
+    .collect();
+    let mut config = CrawlConfig::new(NetworkId::Mainnet01, bootstrap);
+    config.policy = EgressPolicy {
+        allow_loopback: true,
+        allow_private: false,
+        resolve_dns: true,
+    };
+    config.resolver = std::sync::Arc::new(resolver);
+    config.per_node = 4;
+    let dial_log = config.dial_log.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid");
+    let summary = engine.run(std::future::pending()).await;
+    let got = collector.await.expect("collector");
+    net.shutdown().await;
+    assert_eq!(summary.outcome, Outcome::Complete);
+    let by_addr = |a: &str| {
+        let (&i, _) = got
+            .nodes
+            .iter()
+            .find(|(_, x)| x.as_str() == format!("{a}:{}", hub.port()))
+            .unwrap_or_else(|| panic!("{a} not recorded"));
+        (got.reachable[&i], got.errors.get(&i).cloned())
+    };
+    assert_eq!(by_addr("hub.sim"), (Some(true), None));
+    assert_eq!(
+        by_addr("evil.sim"),
+        (Some(false), Some("policy_private".into()))
+    );
+    assert_eq!(
+        by_addr("mapped.sim"),
+        (Some(false), Some("policy_ipv4_mapped".into()))
+    );
+    assert_eq!(
+        by_addr("meta.sim"),
+        (Some(false), Some("policy_link_local".into()))
+    );
+    assert_eq!(
+        by_addr("nowhere.sim"),
+        (Some(false), Some("dns_failed".into()))
+    );
+    let dialled = dial_log.snapshot();
+    assert!(dialled.iter().any(|a| a.ip() == hub.ip()));
+    assert!(dialled.iter().all(|a| a.ip().is_loopback()), "{dialled:?}");
+}
