@@ -101,13 +101,12 @@ pub fn check_faults(
                     "{who}: entry {address} recorded as {got:?}, want never contacted ({want})"
                 )),
             }
-            let contacted = count(
-                store,
+            let (host, port) = split(address);
+            let contacted: i64 = store.connection().query_row(
                 "SELECT count(*) FROM crawl_responses
-                 WHERE crawl_id = ?1 AND hostname = ?2 AND port = ?3 AND ?4 = ?4",
-                id,
-                address,
-                "",
+                 WHERE crawl_id = ?1 AND hostname = ?2 AND port = ?3",
+                params![id.0, host, port],
+                |r| r.get(0),
             )?;
             if contacted > 0 {
                 problems.push(format!("{who}: entry {address} was contacted"));
@@ -138,7 +137,31 @@ pub fn check_faults(
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::*;
+
+    #[test]
+    fn a_crawl_without_the_faults_fails_every_check() {
+        let store = Store::open_in_memory().unwrap();
+        let id = store
+            .begin_crawl(crate::api::NetworkId::Mainnet01, &serde_json::json!({}))
+            .unwrap();
+        let faults = vec![
+            TruthFault {
+                address: "127.0.0.1:1789".into(),
+                fault: "slow".into(),
+                reachable: true,
+                ..TruthFault::default()
+            },
+            TruthFault {
+                address: "[::1]:1789".into(),
+                fault: "html".into(),
+                ..TruthFault::default()
+            },
+        ];
+        let problems = check_faults(&store, id, &faults).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("slow (127.0.0.1:1789): no node row"));
+    }
 
     #[test]
     fn splits_addresses() {
