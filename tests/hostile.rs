@@ -457,3 +457,56 @@ fn sigint_seals_the_crawl_and_exits_130() {
     assert_consistent(&store, id);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The node cap bounds the frontier, and entries past it are kept as `frontier_full`
+/// invalid entries instead of vanishing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_past_the_node_cap_are_kept() {
+    let dir = support::scratch("hostile-cap");
+    let db = dir.join("crawl.sqlite");
+    let net = Simnet::start(SimnetConfig {
+        nodes: 60,
+        seed: 8,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = crawl_config(
+        NetworkId::Mainnet01,
+        net.bootstrap(),
+        &hostile_options(),
+        None,
+    )
+    .expect("valid");
+    config.max_nodes = 20;
+    let finished = run_crawl(
+        config,
+        &db,
+        serde_json::json!({}),
+        UI,
+        std::future::pending(),
+    )
+    .await
+    .expect("crawl runs");
+    net.shutdown().await;
+    let store = Store::open(&db).expect("open");
+    let id = finished.id;
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM crawl_nodes WHERE crawl_id = ?1",
+            id
+        ),
+        20
+    );
+    let kept = count(
+        &store,
+        "SELECT count(*) FROM crawl_invalid_entries WHERE crawl_id = ?1 AND reason = 'frontier_full'",
+        id,
+    );
+    assert!(kept > 0);
+    assert_eq!(kept as u64, finished.summary.dropped_entries);
+    assert_consistent(&store, id);
+    let _ = std::fs::remove_dir_all(dir);
+}

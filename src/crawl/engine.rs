@@ -53,7 +53,8 @@ pub struct Summary {
     pub bootstrap_total: u64,
     /// Nodes still waiting to be visited when the crawl stopped.
     pub frontier_left: u64,
-    /// Entries not recorded because the crawl reached `max_nodes`.
+    /// Entries that did not become nodes because the crawl reached `max_nodes` (each is
+    /// stored as an invalid entry with reason `frontier_full`).
     pub dropped_entries: u64,
     /// Wall time in seconds.
     pub elapsed_s: f64,
@@ -199,9 +200,11 @@ impl Engine {
         let src = report.visit.node;
         for list in &report.lists {
             let mut dsts = Vec::with_capacity(list.entries.len());
+            let mut dropped = Vec::new();
             for entry in &list.entries {
-                if let Some(dst) = self.learn(entry, false).await {
-                    dsts.push(dst);
+                match self.learn(entry, false).await {
+                    Some(dst) => dsts.push(dst),
+                    None => dropped.push(entry),
                 }
             }
             self.counters.edges += dsts.len() as u64;
@@ -210,6 +213,17 @@ impl Engine {
                     src,
                     network: list.network,
                     dsts,
+                })
+                .await;
+            }
+            // Past `max_nodes` an entry cannot become a node; it is kept as an entry, so
+            // nothing served is lost.
+            for entry in dropped {
+                self.emit(Event::InvalidEntry {
+                    src,
+                    network: list.network,
+                    reason: FailureKind::FrontierFull.as_str(),
+                    raw: entry.to_json().to_string(),
                 })
                 .await;
             }

@@ -12,7 +12,8 @@ pub enum FailureKind {
     Policy(super::policy::AddrClass),
     /// Not contacted: port 0 is never dialled.
     PortZero,
-    /// Not contacted: the crawl's frontier was full.
+    /// The crawl already held `max_nodes` nodes: the entry is stored in `invalid_entries`
+    /// with this reason instead of becoming a node.
     FrontierFull,
     /// Not contacted: the crawl ended (interrupt or deadline) before its turn.
     NotVisited,
