@@ -191,3 +191,40 @@ fn locked_database_fails_clearly_and_keeps_what_is_stored() {
     assert_eq!(crawls[0].id, id);
     assert_eq!(crawls[0].status, CrawlStatus::Complete);
 }
+
+#[test]
+fn full_disk_on_output_fails_clearly() {
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // Not Linux: nothing to simulate a full disk with.
+    };
+    let dir = support::scratch("cli-full-disk");
+    let db = dir.join("c.sqlite");
+    {
+        let store = Store::open(&db).expect("create");
+        let id = store
+            .begin_crawl(
+                chainweb_crawler::api::NetworkId::Mainnet01,
+                &serde_json::json!({}),
+            )
+            .expect("begin");
+        store
+            .finish_crawl(id, CrawlStatus::Complete, 0, None)
+            .expect("seal");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args([
+            "export",
+            "--db",
+            db.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ])
+        .stdout(full)
+        .output()
+        .expect("binary runs");
+    assert_fails(&o, 1, "cannot write to stdout");
+    assert!(stderr(&o).contains("No space left"), "{}", stderr(&o));
+    let store = Store::open(&db).expect("reopen");
+    assert_eq!(store.list_crawls().expect("list").len(), 1, "nothing lost");
+}
