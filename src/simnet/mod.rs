@@ -6,6 +6,7 @@
 //! - [`topology`]: the seeded generator of who lives where and who lists whom.
 //! - [`server`]: one node's HTTPS server (routes, paging, headers).
 //! - [`truth`]: what was served, and what a perfect crawl must find.
+//! - [`fault`]: the hostile profile's faults as data; [`hostile`] serves them.
 //!
 //! # Rules
 //! Every address is in `127.{subnet}.0.0/16`; the simulator never binds or contacts
