@@ -510,3 +510,60 @@ async fn entries_past_the_node_cap_are_kept() {
     assert_consistent(&store, id);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--max-duration` bounds the whole crawl, hanging and trickling nodes included: it ends
+/// within the deadline plus the 2 s grace (plus slack for a loaded machine), sealed as
+/// `interrupted` with error `deadline`, consistent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crawl_deadline_bounds_a_hostile_crawl() {
+    let dir = support::scratch("hostile-deadline");
+    let db = dir.join("crawl.sqlite");
+    let net = hostile_net(300, 9).await;
+    let truth = net.truth().clone();
+    let mut config = config_for(&net);
+    // Longer per-node deadlines than the crawl's own: only the crawl deadline can stop it.
+    config.limits.request_timeout = Duration::from_secs(30);
+    config.limits.node_timeout = Duration::from_secs(60);
+    config.max_duration = Some(Duration::from_secs(2));
+    let finished = tokio::time::timeout(
+        Duration::from_secs(30),
+        run_crawl(
+            config,
+            &db,
+            serde_json::json!({}),
+            UI,
+            std::future::pending(),
+        ),
+    )
+    .await
+    .expect("the crawl deadline stops the crawl")
+    .expect("crawl runs");
+    net.shutdown().await;
+    assert!(finished.summary.deadline_reached);
+    assert_eq!(finished.summary.outcome, Outcome::Interrupted);
+    let store = Store::open(&db).expect("open");
+    let crawl = store.crawl(finished.id).expect("row");
+    assert_eq!(crawl.status, CrawlStatus::Interrupted);
+    assert_eq!(crawl.error.as_deref(), Some("deadline"));
+    assert_consistent(&store, finished.id);
+    // The trickling node (30 s per request) was in flight at the deadline, or not yet
+    // started on a slow machine: either way stopped and recorded, never left open.
+    let f = truth
+        .faults
+        .iter()
+        .find(|f| f.fault == "one-byte-at-a-time");
+    let (host, _) = f.expect("fault").address.rsplit_once(':').expect("port");
+    let error: Option<String> = store
+        .connection()
+        .query_row(
+            "SELECT error FROM crawl_nodes WHERE crawl_id = ?1 AND hostname = ?2",
+            rusqlite::params![finished.id.0, host],
+            |r| r.get(0),
+        )
+        .expect("node row");
+    assert!(
+        matches!(error.as_deref(), Some("interrupted" | "not_visited")),
+        "{error:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

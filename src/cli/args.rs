@@ -156,9 +156,14 @@ pub struct CrawlOptions {
     /// Entries accepted per list at most.
     #[arg(long, default_value_t = 20_000)]
     pub max_items_per_list: usize,
-    /// Nodes learned per crawl at most; further addresses are counted, not recorded.
+    /// Nodes learned per crawl at most; further entries are kept as `frontier_full`
+    /// invalid entries, not followed.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_nodes: usize,
+    /// Seconds the whole crawl may take; then it stops as on Ctrl-C (in-flight nodes get a
+    /// 2 s grace), is stored as `interrupted` with error `deadline`, and exits 0.
+    #[arg(long, value_name = "SECS")]
+    pub max_duration: Option<f64>,
 }
 
 /// DNS handling.

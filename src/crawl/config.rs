@@ -67,6 +67,9 @@ pub struct CrawlConfig {
     pub limits: FetchLimits,
     /// Most nodes a crawl will learn; addresses beyond it are counted, not followed.
     pub max_nodes: usize,
+    /// How long the whole crawl may take; `None` for no limit. When it passes, the crawl
+    /// stops as if cancelled.
+    pub max_duration: Option<Duration>,
     /// Where every destination handed to a connection is recorded (keep a clone to see
     /// where a crawl went).
     pub dial_log: Arc<DialLog>,
@@ -84,6 +87,7 @@ impl CrawlConfig {
             per_node: 4,
             limits: FetchLimits::default(),
             max_nodes: 1_000_000,
+            max_duration: None,
             dial_log: Arc::default(),
         }
     }
@@ -116,6 +120,9 @@ impl CrawlConfig {
         }
         if self.limits.request_timeout.is_zero() || self.limits.node_timeout.is_zero() {
             return Err("timeouts must be positive".into());
+        }
+        if self.max_duration.is_some_and(|d| d.is_zero()) {
+            return Err("--max-duration must be positive".into());
         }
         if self.max_nodes == 0 {
             return Err("--max-nodes must be positive".into());

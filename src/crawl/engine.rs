@@ -58,6 +58,9 @@ pub struct Summary {
     pub dropped_entries: u64,
     /// Wall time in seconds.
     pub elapsed_s: f64,
+    /// Whether the crawl stopped because `max_duration` passed (the outcome is then
+    /// [`Outcome::Interrupted`]).
+    pub deadline_reached: bool,
 }
 
 /// The crawl engine. Build it with [`Engine::new`], then [`Engine::run`] it once.
@@ -262,6 +265,14 @@ impl Engine {
         let grace = tokio::time::sleep(Duration::MAX.min(Duration::from_secs(86_400 * 365)));
         tokio::pin!(grace);
         let mut ticker = tokio::time::interval(Duration::from_millis(100));
+        let stop_at = self.config.max_duration.map(|d| started + d);
+        let deadline = tokio::time::sleep_until(
+            stop_at
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365))
+                .into(),
+        );
+        tokio::pin!(deadline);
+        let mut deadline_reached = false;
         loop {
             if !cancelled {
                 self.spawn_visits();
@@ -272,6 +283,11 @@ impl Engine {
             tokio::select! {
                 () = &mut cancel, if !cancelled => {
                     cancelled = true;
+                    grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
+                }
+                () = &mut deadline, if !cancelled && stop_at.is_some() => {
+                    cancelled = true;
+                    deadline_reached = true;
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
                 () = &mut grace, if cancelled => {
@@ -331,6 +347,7 @@ impl Engine {
             frontier_left,
             dropped_entries: self.dropped_entries,
             elapsed_s: started.elapsed().as_secs_f64(),
+            deadline_reached,
         }
     }
 }
