@@ -186,3 +186,107 @@ fn help_explains_every_subcommand() {
         assert!(out.contains(cmd), "--help lacks {cmd}: {out}");
     }
 }
+
+#[test]
+fn corrupt_database_is_refused_and_left_untouched() {
+    let dir = support::scratch("cli-corrupt-db");
+    let db = dir.join("c.sqlite");
+    let garbage = b"this is not a database, and it must stay exactly like this\n".repeat(100);
+    std::fs::write(&db, &garbage).expect("write");
+    let db_s = db.to_str().expect("utf8");
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--db",
+        db_s,
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, "is not a SQLite database");
+    let o = run(&["stats", "--db", db_s]);
+    assert_fails(&o, 1, "is not a SQLite database");
+    assert_eq!(std::fs::read(&db).expect("read"), garbage, "file untouched");
+}
+
+#[test]
+fn locked_database_fails_clearly_and_keeps_what_is_stored() {
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let dir = support::scratch("cli-locked-db");
+    let db = dir.join("c.sqlite");
+    let id = {
+        let store = Store::open(&db).expect("create");
+        let id = store
+            .begin_crawl(
+                chainweb_crawler::api::NetworkId::Mainnet01,
+                &serde_json::json!({}),
+            )
+            .expect("begin");
+        store
+            .finish_crawl(id, CrawlStatus::Complete, 0, None)
+            .expect("seal");
+        id
+    };
+    // Another process holds the database: an exclusive transaction, as a writer would.
+    let other = rusqlite::Connection::open(&db).expect("open");
+    other
+        .execute_batch("BEGIN EXCLUSIVE; UPDATE crawls SET error = NULL;")
+        .expect("lock");
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, "database");
+    assert!(stderr(&o).contains("locked"), "{}", stderr(&o));
+    other.execute_batch("ROLLBACK").expect("unlock");
+    drop(other);
+    let store = Store::open(&db).expect("reopen");
+    let crawls = store.list_crawls().expect("list");
+    assert_eq!(crawls.len(), 1, "nothing added, nothing lost");
+    assert_eq!(crawls[0].id, id);
+    assert_eq!(crawls[0].status, CrawlStatus::Complete);
+}
+
+#[test]
+fn full_disk_on_output_fails_clearly() {
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // Not Linux: nothing to simulate a full disk with.
+    };
+    let dir = support::scratch("cli-full-disk");
+    let db = dir.join("c.sqlite");
+    {
+        let store = Store::open(&db).expect("create");
+        let id = store
+            .begin_crawl(
+                chainweb_crawler::api::NetworkId::Mainnet01,
+                &serde_json::json!({}),
+            )
+            .expect("begin");
+        store
+            .finish_crawl(id, CrawlStatus::Complete, 0, None)
+            .expect("seal");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args([
+            "export",
+            "--db",
+            db.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ])
+        .stdout(full)
+        .output()
+        .expect("binary runs");
+    assert_fails(&o, 1, "cannot write to stdout");
+    assert!(stderr(&o).contains("No space left"), "{}", stderr(&o));
+    let store = Store::open(&db).expect("reopen");
+    assert_eq!(store.list_crawls().expect("list").len(), 1, "nothing lost");
+}

@@ -11,6 +11,9 @@ pub mod page;
 pub mod peer_id;
 pub mod peer_info;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use bootstrap::{BootstrapError, parse_bootstrap_list};
 pub use host::{HostAddress, HostAddressError, Hostname, HostnameError};
 pub use network::{API_PREFIX, ChainId, NetworkId, PeerNetwork, UnknownNetwork};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{NetworkId, PeerInfo};
+use crate::simnet::Profile;
 
 /// Maps the Kadena chainweb peer-to-peer network into SQLite.
 ///
@@ -80,6 +81,10 @@ pub struct DemoArgs {
     /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Shape of the simulated network: `clean`, or `hostile` (one node per fault kind;
+    /// the well-behaved part is compared with the ground truth, each fault checked alone).
+    #[arg(long, default_value = "clean", value_parser = parse_profile)]
+    pub profile: Profile,
 }
 
 /// Options of `crawl`.
@@ -151,11 +156,14 @@ pub struct CrawlOptions {
     /// Entries accepted per list at most.
     #[arg(long, default_value_t = 20_000)]
     pub max_items_per_list: usize,
-    /// Nodes learned per crawl at most (a bound on memory against peers that advertise endless
-    /// made-up addresses); entries naming further addresses are not recorded, and their count
-    /// is printed when the crawl ends
+    /// Nodes learned per crawl at most; further entries are kept as `frontier_full`
+    /// invalid entries, not followed.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_nodes: usize,
+    /// Seconds the whole crawl may take; then it stops as on Ctrl-C (in-flight nodes get a
+    /// 2 s grace), is stored as `interrupted` with error `deadline`, and exits 0.
+    #[arg(long, value_name = "SECS")]
+    pub max_duration: Option<f64>,
 }
 
 /// DNS handling.
@@ -189,6 +197,14 @@ pub struct SimnetArgs {
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
+    /// Shape of the simulated network: `clean`, or `hostile` (one node per fault kind; the
+    /// ground truth names each faulty node and what a crawler must record for it).
+    #[arg(long, default_value = "clean", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    s.parse()
 }
 
 /// Which crawl of a database.

@@ -53,6 +53,10 @@ pub fn crawl_config(
     c.concurrency = o.concurrency;
     c.per_node = o.per_node;
     c.max_nodes = o.max_nodes;
+    c.max_duration = o
+        .max_duration
+        .map(|v| secs("max-duration", v))
+        .transpose()?;
     c.limits = FetchLimits {
         page_limit: o.page_limit,
         connect_timeout: secs("connect-timeout", o.connect_timeout)?,
@@ -163,6 +167,9 @@ async fn drive(
     }
     let (status, error) = match &summary.outcome {
         Outcome::Complete => (CrawlStatus::Complete, None),
+        Outcome::Interrupted if summary.deadline_reached => {
+            (CrawlStatus::Interrupted, Some("deadline"))
+        }
         Outcome::Interrupted => (CrawlStatus::Interrupted, None),
         Outcome::Failed(why) => (CrawlStatus::Failed, Some(why.as_str())),
     };
@@ -221,6 +228,8 @@ pub fn parameters(
 pub fn exit_for(summary: &Summary) -> Exit {
     match summary.outcome {
         Outcome::Complete => Exit::Success,
+        // The user's own bound: the crawl ended as asked.
+        Outcome::Interrupted if summary.deadline_reached => Exit::Success,
         Outcome::Interrupted => Exit::Interrupted,
         Outcome::Failed(_) => Exit::Failure,
     }
@@ -231,6 +240,10 @@ pub fn describe(summary: &Summary, id: CrawlId, db: &Path) -> String {
     let c = &summary.counters;
     let head = match &summary.outcome {
         Outcome::Complete => "complete".to_string(),
+        Outcome::Interrupted if summary.deadline_reached => format!(
+            "stopped at --max-duration with {} nodes left unvisited",
+            summary.frontier_left
+        ),
         Outcome::Interrupted => format!(
             "interrupted with {} nodes left unvisited",
             summary.frontier_left
@@ -239,7 +252,7 @@ pub fn describe(summary: &Summary, id: CrawlId, db: &Path) -> String {
     };
     let dropped = if summary.dropped_entries > 0 {
         format!(
-            "; {} advertised entries beyond --max-nodes were not recorded",
+            "; {} advertised entries beyond --max-nodes were kept as frontier_full invalid entries, not followed",
             summary.dropped_entries
         )
     } else {

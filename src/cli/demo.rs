@@ -6,7 +6,7 @@ use clap::Parser;
 
 use crate::simnet::{Simnet, SimnetConfig};
 use crate::store::Store;
-use crate::verify;
+use crate::{verify, verify_faults};
 
 use super::Exit;
 use super::args::{CrawlOptions, DemoArgs};
@@ -48,6 +48,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         nodes: a.nodes,
         seed: a.seed,
         subnet: a.subnet,
+        profile: a.profile,
         ..SimnetConfig::default()
     })
     .await
@@ -67,15 +68,20 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let params = crawl::parameters(net.config().network, &bootstrap, &options);
     let finished = crawl::run_crawl(config, &db, params, *ui, interrupt::interrupted(*ui)).await;
     let expected = net.truth().expected();
+    let faults = net.truth().faults.clone();
     net.shutdown().await;
     let finished = finished?;
     crawl::report_end(ui, &finished.summary, finished.id, &db);
     let (stats, files) = crawl::write_outputs(&db, finished.id, &a.out)?;
     crawl::print_stats(&stats, a.json)?;
-    let data = Store::open(&db)?
+    let store = Store::open(&db)?;
+    let data = store
         .load_crawl(finished.id)
         .with_context(|| format!("cannot read crawl {} back", finished.id.0))?;
-    let comparison = verify::compare(&expected, &data);
+    let faulty = faults.iter().map(|f| f.address.clone()).collect();
+    let comparison = verify::compare_well_behaved(&expected, &data, &faulty);
+    let fault_problems = verify_faults::check_faults(&store, finished.id, &faults)
+        .context("cannot check the faults")?;
     ui.note(format!(
         "wrote {}, {}, {}, {}, {}",
         db.display(),
@@ -85,7 +91,29 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         truth_path.display()
     ));
     ui.note(comparison.to_text().trim_end());
+    if !faults.is_empty() {
+        ui.note(format!(
+            "  faults: {} injected, {} found with the right reason",
+            faults.len(),
+            faults
+                .iter()
+                .filter(|f| !fault_problems
+                    .iter()
+                    .any(|p| p.starts_with(&format!("{} (", f.fault))))
+                .count()
+        ));
+        for p in &fault_problems {
+            ui.note(format!("  fault mismatch: {p}"));
+        }
+    }
+    if let Some(peak) = peak_memory_kib() {
+        ui.note(format!("  peak memory (VmHWM): {} MiB", peak / 1024));
+    }
     let exit = crawl::exit_for(&finished.summary);
+    if exit == Exit::Success && !fault_problems.is_empty() {
+        eprintln!("chainweb-crawler: some faults were not recorded as the ground truth requires");
+        return Ok(Exit::Failure);
+    }
     if exit == Exit::Success && !comparison.is_exact() {
         eprintln!(
             "chainweb-crawler: the crawl does not match the simulator's ground truth; missing e.g. {:?}, extra e.g. {:?}",
@@ -95,4 +123,12 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         return Ok(Exit::Failure);
     }
     Ok(exit)
+}
+
+/// The process's peak resident memory in KiB (`VmHWM` of /proc/self/status), where the
+/// system reports it.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

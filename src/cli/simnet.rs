@@ -15,6 +15,7 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         seed: a.seed,
         subnet: a.subnet,
         network: a.network,
+        profile: a.profile,
         ..SimnetConfig::default()
     })
     .await
@@ -29,6 +30,12 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         net.write_bootstrap_file(path)
             .context("cannot write the bootstrap list")?;
         ui.note(format!("bootstrap list written to {}", path.display()));
+    }
+    if !net.truth().faults.is_empty() {
+        ui.note(format!(
+            "hostile profile: {} faulty nodes (see the ground truth's \"faults\")",
+            net.truth().faults.len()
+        ));
     }
     ui.note(format!(
         "serving {} simulated {} nodes on 127.{}.x.y:1789 (bootstrap: {}); Ctrl-C to stop",

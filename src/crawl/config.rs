@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::api::{MAX_LIMIT, NetworkId, PeerInfo};
 
 use super::policy::EgressPolicy;
-use super::resolve::{NameResolver, SystemResolver};
+use super::resolve::{DialLog, NameResolver, SystemResolver};
 
 /// Bounds on the work done for one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,12 @@ pub struct CrawlConfig {
     pub limits: FetchLimits,
     /// Most nodes a crawl will learn; addresses beyond it are counted, not followed.
     pub max_nodes: usize,
+    /// How long the whole crawl may take; `None` for no limit. When it passes, the crawl
+    /// stops as if cancelled.
+    pub max_duration: Option<Duration>,
+    /// Where every destination handed to a connection is recorded (keep a clone to see
+    /// where a crawl went).
+    pub dial_log: Arc<DialLog>,
 }
 
 impl CrawlConfig {
@@ -81,6 +87,8 @@ impl CrawlConfig {
             per_node: 4,
             limits: FetchLimits::default(),
             max_nodes: 1_000_000,
+            max_duration: None,
+            dial_log: Arc::default(),
         }
     }
 
@@ -112,6 +120,9 @@ impl CrawlConfig {
         }
         if self.limits.request_timeout.is_zero() || self.limits.node_timeout.is_zero() {
             return Err("timeouts must be positive".into());
+        }
+        if self.max_duration.is_some_and(|d| d.is_zero()) {
+            return Err("--max-duration must be positive".into());
         }
         if self.max_nodes == 0 {
             return Err("--max-nodes must be positive".into());

@@ -53,10 +53,14 @@ pub struct Summary {
     pub bootstrap_total: u64,
     /// Nodes still waiting to be visited when the crawl stopped.
     pub frontier_left: u64,
-    /// Entries not recorded because the crawl reached `max_nodes`.
+    /// Entries that did not become nodes because the crawl reached `max_nodes` (each is
+    /// stored as an invalid entry with reason `frontier_full`).
     pub dropped_entries: u64,
     /// Wall time in seconds.
     pub elapsed_s: f64,
+    /// Whether the crawl stopped because `max_duration` passed (the outcome is then
+    /// [`Outcome::Interrupted`]).
+    pub deadline_reached: bool,
 }
 
 /// The crawl engine. Build it with [`Engine::new`], then [`Engine::run`] it once.
@@ -107,7 +111,7 @@ impl Engine {
         progress: Progress,
     ) -> Result<Self, EngineError> {
         config.validate().map_err(EngineError::Config)?;
-        let dial_log = Arc::new(DialLog::default());
+        let dial_log = config.dial_log.clone();
         let ctx = Arc::new(FetchContext {
             network: config.network,
             limits: config.limits.clone(),
@@ -204,9 +208,11 @@ impl Engine {
         let src = report.visit.node;
         for list in &report.lists {
             let mut dsts = Vec::with_capacity(list.entries.len());
+            let mut dropped = Vec::new();
             for entry in &list.entries {
-                if let Some(dst) = self.learn(entry, false).await {
-                    dsts.push(dst);
+                match self.learn(entry, false).await {
+                    Some(dst) => dsts.push(dst),
+                    None => dropped.push(entry),
                 }
             }
             self.counters.edges += dsts.len() as u64;
@@ -215,6 +221,17 @@ impl Engine {
                     src,
                     network: list.network,
                     dsts,
+                })
+                .await;
+            }
+            // Past `max_nodes` an entry cannot become a node; it is kept as an entry, so
+            // nothing served is lost.
+            for entry in dropped {
+                self.emit(Event::InvalidEntry {
+                    src,
+                    network: list.network,
+                    reason: FailureKind::FrontierFull.as_str(),
+                    raw: entry.to_json().to_string(),
                 })
                 .await;
             }
@@ -262,6 +279,14 @@ impl Engine {
         let grace = tokio::time::sleep(Duration::MAX.min(Duration::from_secs(86_400 * 365)));
         tokio::pin!(grace);
         let mut ticker = tokio::time::interval(Duration::from_millis(100));
+        let stop_at = self.config.max_duration.map(|d| started + d);
+        let deadline = tokio::time::sleep_until(
+            stop_at
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365))
+                .into(),
+        );
+        tokio::pin!(deadline);
+        let mut deadline_reached = false;
         loop {
             if self.store_gone && !cancelled {
                 cancelled = true;
@@ -278,8 +303,15 @@ impl Engine {
                     cancelled = true;
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
+                () = &mut deadline, if !cancelled && stop_at.is_some() => {
+                    cancelled = true;
+                    deadline_reached = true;
+                    grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
+                }
                 () = &mut grace, if cancelled => {
                     self.tasks.abort_all();
+                    // Once is enough: an elapsed timer would fire on every turn of the loop.
+                    grace.as_mut().reset((Instant::now() + Duration::from_secs(86_400)).into());
                 }
                 joined = self.tasks.join_next_with_id() => match joined {
                     Some(Ok((id, report))) => {
@@ -342,6 +374,7 @@ impl Engine {
             frontier_left,
             dropped_entries: self.dropped_entries,
             elapsed_s: started.elapsed().as_secs_f64(),
+            deadline_reached,
         }
     }
 }

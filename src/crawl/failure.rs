@@ -12,6 +12,9 @@ pub enum FailureKind {
     Policy(super::policy::AddrClass),
     /// Not contacted: port 0 is never dialled.
     PortZero,
+    /// The crawl already held `max_nodes` nodes: the entry is stored in `invalid_entries`
+    /// with this reason instead of becoming a node.
+    FrontierFull,
     /// Not contacted: the crawl ended (interrupt or deadline) before its turn.
     NotVisited,
     /// The DNS name did not resolve (or resolution is switched off).
@@ -59,6 +62,7 @@ impl FailureKind {
         match self {
             Policy(class) => class.policy_reason(),
             PortZero => "port_zero",
+            FrontierFull => "frontier_full",
             NotVisited => "not_visited",
             DnsFailed => "dns_failed",
             ConnectRefused => "connect_refused",
@@ -85,7 +89,10 @@ impl FailureKind {
     pub fn is_skip(self) -> bool {
         matches!(
             self,
-            FailureKind::Policy(_) | FailureKind::PortZero | FailureKind::NotVisited
+            FailureKind::Policy(_)
+                | FailureKind::PortZero
+                | FailureKind::FrontierFull
+                | FailureKind::NotVisited
         )
     }
 

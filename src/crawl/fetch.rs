@@ -80,52 +80,23 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Every error behind `e`: its sources, and the errors wrapped inside `io::Error`s, whose
-/// own `source()` skips the wrapped error (that is how a TLS alert or a corrupt handshake
-/// inside the connector would otherwise go unseen).
-fn causes<'a>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Vec<&'a (dyn std::error::Error + 'static)> {
-    let mut out = Vec::new();
-    let mut stack = vec![e];
-    // Error chains are short; the bound only guards against a pathological cycle.
-    while let Some(cur) = stack.pop() {
-        if out.len() >= 64 {
-            break;
-        }
-        out.push(cur);
-        if let Some(inner) = cur
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            stack.push(inner);
-        }
-        if let Some(next) = cur.source() {
-            stack.push(next);
-        }
-    }
-    out
-}
-
 /// Sorts a failed request into a [`FailureKind`] from typed facts, never from message text.
 pub fn classify_error(e: &reqwest::Error) -> FailureKind {
-    let all = causes(e);
-    for s in &all {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(s) = source {
         if let Some(p) = s.downcast_ref::<PolicyRefused>() {
             return p.0;
         }
         if s.downcast_ref::<DnsFailure>().is_some() {
             return FailureKind::DnsFailed;
         }
-    }
-    if all
-        .iter()
-        .any(|s| s.downcast_ref::<rustls::Error>().is_some())
-    {
-        return FailureKind::TlsHandshake;
-    }
-    for s in &all {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return FailureKind::TlsHandshake;
+        }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io_wraps_tls(io) {
+                return FailureKind::TlsHandshake;
+            }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => return FailureKind::ConnectRefused,
                 std::io::ErrorKind::TimedOut if e.is_connect() => {
@@ -134,6 +105,7 @@ pub fn classify_error(e: &reqwest::Error) -> FailureKind {
                 _ => {}
             }
         }
+        source = s.source();
     }
     if e.is_timeout() {
         if e.is_connect() {
@@ -146,6 +118,29 @@ pub fn classify_error(e: &reqwest::Error) -> FailureKind {
     } else {
         FailureKind::Protocol
     }
+}
+
+/// Whether an I/O error carries a rustls error, however deeply it is wrapped. `io::Error`
+/// hides its payload from `source()`, so nested I/O errors are opened one by one.
+fn io_wraps_tls(io: &std::io::Error) -> bool {
+    let mut inner = io.get_ref();
+    for _ in 0..8 {
+        let Some(e) = inner else { return false };
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        let mut src = e.source();
+        while let Some(s) = src {
+            if s.downcast_ref::<rustls::Error>().is_some() {
+                return true;
+            }
+            src = s.source();
+        }
+        inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+    }
+    false
 }
 
 /// The error and its causes on one line, without the URL reqwest puts first (the response
@@ -270,10 +265,9 @@ struct ListWalk<'a> {
 }
 
 impl ListWalk<'_> {
-    /// One page request with retries for transient failures. Failed attempts that are
-    /// retried are recorded here; the final attempt is returned with its position filled
-    /// in, for [`ListWalk::walk`] to record once the page has been parsed (so the stored
-    /// record carries the item count, the cursor and any parse failure).
+    /// One page request with retries for transient failures. Every failed attempt that is
+    /// retried is recorded here; the final one is returned unrecorded, so the caller can add
+    /// what the body says (items, next, page-level errors) before [`ListWalk::finish`].
     async fn fetch(&self, network: PeerNetwork, page: u32, cursor: Option<&str>) -> Exchange {
         let limits = &self.ctx.limits;
         let mut url = format!(
@@ -295,20 +289,21 @@ impl ListWalk<'_> {
                     observed_at_ms: now_ms(),
                     ..PageRecord::default()
                 };
-                return self.place(network, page, cursor, Exchange { record, body: None });
+                return Exchange { record, body: None };
             }
             let timeout = limits.request_timeout.min(remaining);
             let mut ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes).await;
             if ex.record.error == Some(FailureKind::Timeout) && timeout < limits.request_timeout {
                 ex.record.error = Some(FailureKind::NodeDeadline);
             }
-            let retry =
-                ex.record.error.is_some_and(FailureKind::is_transient) && attempt < limits.retries;
-            let ex = self.place(network, page, cursor, ex);
+            // 429 and 503 say "later": as transient as a timeout.
+            let busy = matches!(ex.record.status, Some(429 | 503));
+            let retry = (ex.record.error.is_some_and(FailureKind::is_transient) || busy)
+                && attempt < limits.retries;
             if !retry {
                 return ex;
             }
-            self.record(ex.record).await;
+            self.finish(network, page, cursor, ex.record).await;
             let backoff = limits.retry_backoff.saturating_mul(1 << attempt.min(10));
             tokio::time::sleep(
                 backoff.min(self.deadline.saturating_duration_since(Instant::now())),
@@ -318,27 +313,22 @@ impl ListWalk<'_> {
         }
     }
 
-    /// Fills in the record's position and counts the request.
-    fn place(
+    /// Fills in the record's position and sends it to the store.
+    async fn finish(
         &self,
         network: PeerNetwork,
         page: u32,
         cursor: Option<&str>,
-        mut ex: Exchange,
-    ) -> Exchange {
-        ex.record.node = self.node;
-        ex.record.network = Some(network);
-        ex.record.page = page;
-        ex.record.cursor = cursor.map(str::to_string);
+        mut record: PageRecord,
+    ) -> PageRecord {
+        record.node = self.node;
+        record.network = Some(network);
+        record.page = page;
+        record.cursor = cursor.map(str::to_string);
         self.ctx.pages.fetch_add(1, Ordering::Relaxed);
-        ex
-    }
-
-    /// Sends a finished record to the store. The channel only closes when the store has
-    /// stopped (it failed, or the crawl is shutting down); the engine sees that too and
-    /// stops the crawl, so the record has nowhere to go.
-    async fn record(&self, record: PageRecord) {
-        let _ = self.events.send(Event::PageFetched(record)).await;
+        // A closed channel means the crawl is shutting down; the record has nowhere to go.
+        let _ = self.events.send(Event::PageFetched(record.clone())).await;
+        record
     }
 
     /// Walks one list page by page until `next` is null or a bound stops it.
@@ -375,10 +365,14 @@ impl ListWalk<'_> {
             let page: Page<Value> = match parsed {
                 Ok(p) => p,
                 Err(kind) => {
+                    // The response row says why too, not only the node row.
                     record.error = Some(kind);
                     report.error = Some(kind);
-                    self.record(record.clone()).await;
-                    if record.status.is_some() {
+                    let answered = record.status.is_some();
+                    let record = self
+                        .finish(network, page_no, cursor.as_deref(), record)
+                        .await;
+                    if answered {
                         *last = Some(record);
                     }
                     break;
@@ -387,15 +381,15 @@ impl ListWalk<'_> {
             report.ok_pages += 1;
             record.items = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
             record.next = page.next.map(|n| n.to_string());
-            self.record(record.clone()).await;
-            *last = Some(record);
             if page.items.len() > limits.page_limit {
                 // Served more than asked: keep what fits under the item cap, flag the list.
                 report.error.get_or_insert(FailureKind::LimitIgnored);
+                record.error = Some(FailureKind::LimitIgnored);
             }
             for item in &page.items {
                 if report.entries.len() >= limits.max_items_per_list {
                     report.error = Some(FailureKind::TooManyItems);
+                    record.error = Some(FailureKind::TooManyItems);
                     break;
                 }
                 match PeerInfo::from_json(item) {
@@ -414,18 +408,27 @@ impl ListWalk<'_> {
                     }
                 }
             }
+            // Positions only move forward; an empty page that points on, or a cursor that
+            // does not advance, would loop forever.
+            let looping = page
+                .next
+                .is_some_and(|n| page.items.is_empty() || n.start() <= last_start);
+            if looping && record.error.is_none() {
+                record.error = Some(FailureKind::CursorLoop);
+            }
+            *last = Some(
+                self.finish(network, page_no, cursor.as_deref(), record)
+                    .await,
+            );
             if report.error == Some(FailureKind::TooManyItems) {
                 break;
             }
             let Some(next) = page.next else { break };
-            // Positions only move forward; an empty page that points on, or a cursor that
-            // does not advance, would loop forever.
-            let start = next.start();
-            if page.items.is_empty() || start <= last_start {
+            if looping {
                 report.error = Some(FailureKind::CursorLoop);
                 break;
             }
-            last_start = start;
+            last_start = next.start();
             cursor = Some(next.to_string());
         }
         report

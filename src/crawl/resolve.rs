@@ -57,7 +57,9 @@ impl NameResolver for StaticResolver {
     }
 }
 
-/// Every destination a crawl handed to a connection, in order.
+/// Every destination a crawl handed to a connection, in order. IP literals are recorded
+/// with their port; addresses a DNS name resolved to are recorded with port 0 (a resolver
+/// sees names only; the connection uses the advertised port).
 #[derive(Debug, Default)]
 pub struct DialLog(Mutex<Vec<SocketAddr>>);
 

@@ -6,6 +6,7 @@
 //! - [`topology`]: the seeded generator of who lives where and who lists whom.
 //! - [`server`]: one node's HTTPS server (routes, paging, headers).
 //! - [`truth`]: what was served, and what a perfect crawl must find.
+//! - [`fault`]: the hostile profile's faults as data; [`hostile`] serves them.
 //!
 //! # Rules
 //! Every address is in `127.{subnet}.0.0/16`; the simulator never binds or contacts
@@ -14,6 +15,8 @@
 //! them.
 
 pub mod cert;
+pub mod fault;
+pub mod hostile;
 pub mod server;
 pub mod topology;
 pub mod truth;
@@ -118,36 +121,58 @@ impl Simnet {
             .map_err(|e| SimnetError::Generate(e.to_string()))??;
         let truth = GroundTruth::from_topology(&topology);
         let bootstrap = topology.bootstrap_peers();
-        let live: Vec<HostAddress> = topology
-            .nodes
-            .iter()
-            .map(|n| HostAddress::from(n.addr))
-            .collect();
 
         // TLS setup and binding first: a failure returns before any task exists.
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut bound = Vec::with_capacity(topology.nodes.len());
-        for node in &topology.nodes {
+        for (index, node) in topology.nodes.iter().enumerate() {
             let addr = node.addr;
+            let fault = topology.faults.get(index);
+            if matches!(fault, Some(fault::Fault::NothingListening)) {
+                continue;
+            }
+            let cert = match fault {
+                Some(fault::Fault::CertMismatch(other)) => other,
+                _ => &node.cert,
+            };
             let tls = rustls::ServerConfig::builder_with_provider(provider.clone())
                 .with_safe_default_protocol_versions()
                 .and_then(|b| {
                     b.with_no_client_auth()
-                        .with_single_cert(vec![node.cert.der.clone()], node.cert.private_key())
+                        .with_single_cert(vec![cert.der.clone()], cert.private_key())
                 })
                 .map_err(|source| SimnetError::Tls { addr, source });
             let mut tls = tls?;
             tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            if matches!(fault, Some(fault::Fault::OneByteAtATime)) {
+                tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            }
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|source| SimnetError::Bind { addr, source })?;
-            bound.push((listener, TlsAcceptor::from(Arc::new(tls))));
+            bound.push((index, listener, TlsAcceptor::from(Arc::new(tls))));
         }
+        let live: Vec<HostAddress> = bound
+            .iter()
+            .map(|(i, _, _)| HostAddress::from(topology.nodes[*i].addr))
+            .collect();
 
         let served = Arc::new(Served::new(topology)?);
         let (stop, _) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        for (index, (listener, acceptor)) in bound.into_iter().enumerate() {
+        for (index, listener, acceptor) in bound {
+            let deadline = config.connection_deadline;
+            if let Some(f) = served.topology.faults.get(index).filter(|f| f.is_raw()) {
+                let f = f.clone();
+                tasks.spawn(hostile::run_raw(
+                    listener,
+                    acceptor,
+                    f,
+                    stop.subscribe(),
+                    deadline,
+                ));
+                continue;
+            }
             let node = NodeHandle {
                 served: served.clone(),
                 index,
@@ -157,7 +182,7 @@ impl Simnet {
                 acceptor,
                 node,
                 stop.subscribe(),
-                config.connection_deadline,
+                deadline,
             ));
         }
         Ok(Simnet {

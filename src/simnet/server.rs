@@ -171,8 +171,9 @@ async fn serve_connection(
         () = wait_shutdown(&mut shutdown) => return,
     };
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let resp = handle(&node, peer, &req);
-        async move { Ok::<_, Infallible>(resp) }
+        let node = node.clone();
+        // The hostile profile's hook: well-behaved nodes get `handle` unchanged.
+        async move { Ok::<_, Infallible>(super::hostile::respond(&node, peer, &req).await) }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new());
@@ -189,7 +190,7 @@ async fn serve_connection(
 }
 
 /// The peer network a path names on this node, or `None` (404).
-fn route(path: &str, network: NetworkId) -> Option<PeerNetwork> {
+pub(crate) fn route(path: &str, network: NetworkId) -> Option<PeerNetwork> {
     let rest = path.strip_prefix(API_PREFIX)?.strip_prefix('/')?;
     let (net, rest) = rest.split_once('/')?;
     if net != network.name() {
@@ -312,7 +313,11 @@ pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -
 }
 
 /// Answers one request (never fails: errors are HTTP answers).
-fn handle<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -> Response<Full<Bytes>> {
+pub(crate) fn handle<B>(
+    node: &NodeHandle,
+    peer: SocketAddr,
+    req: &Request<B>,
+) -> Response<Full<Bytes>> {
     let topo = &node.served.topology;
     let version = topo.nodes.get(node.index).map_or("", |n| n.version);
     let is_head = req.method() == Method::HEAD;
@@ -355,7 +360,7 @@ fn handle<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -> Response<
 }
 
 /// The start position and item limit of a page request, or the 400 reason.
-fn page_request(query: Option<&str>) -> Result<(i64, usize), String> {
+pub(crate) fn page_request(query: Option<&str>) -> Result<(i64, usize), String> {
     let limit = match query_param(query, "limit") {
         Some(Some(v)) => parse_limit(&v)
             .map_err(|e| format!("Error parsing query parameter limit failed: {e}"))?,

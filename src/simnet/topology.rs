@@ -54,6 +54,30 @@ pub enum Profile {
     /// Every live node answers correctly; failures are only dead advertised addresses.
     #[default]
     Clean,
+    /// The clean network plus one node per fault kind of [`super::fault::Fault`].
+    Hostile,
+}
+
+impl Profile {
+    /// The name `--profile` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Clean => "clean",
+            Profile::Hostile => "hostile",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "clean" => Ok(Profile::Clean),
+            "hostile" => Ok(Profile::Hostile),
+            _ => Err(format!("unknown profile {s:?} (clean, hostile)")),
+        }
+    }
 }
 
 /// Settings of a simulated network; everything it serves follows from these.
@@ -117,6 +141,8 @@ pub struct Topology {
     pub entries: Vec<PeerInfo>,
     /// Indices of the bootstrap hubs in `nodes`.
     pub bootstrap: Vec<usize>,
+    /// The faulty nodes of the hostile profile (empty otherwise).
+    pub faults: super::fault::FaultPlan,
 }
 
 /// The address of live node `i`.
@@ -341,12 +367,17 @@ impl Topology {
 
         let mut bootstrap: Vec<usize> = hubs.iter().map(|&h| h as usize).collect();
         bootstrap.sort_unstable();
-        Ok(Topology {
+        let mut topology = Topology {
             network: config.network,
             nodes,
             entries,
             bootstrap,
-        })
+            faults: super::fault::FaultPlan::default(),
+        };
+        if config.profile == Profile::Hostile {
+            topology.faults = super::fault::plan(&mut topology, config)?;
+        }
+        Ok(topology)
     }
 
     /// The bootstrap hubs as peer entries, with their ids.

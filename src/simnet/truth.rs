@@ -51,7 +51,11 @@ pub struct GroundTruth {
     /// Every address known to the topology: live nodes first, then dead addresses.
     pub nodes: Vec<TruthNode>,
     /// Every list of every live node: per node the cut list, then chain 0, 1, … mempool.
+    /// A faulty node's lists are what it would serve without its fault.
     pub lists: Vec<TruthList>,
+    /// The faulty nodes of the hostile profile and what a crawl must record for each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<super::fault::TruthFault>,
 }
 
 /// One directed edge: (src address, dst address, `cut`|`mempool`, chain).
@@ -132,18 +136,29 @@ impl GroundTruth {
                 .collect(),
             nodes,
             lists,
+            faults: topology.faults.truth.values().cloned().collect(),
         }
+    }
+
+    /// Addresses of the faulty nodes.
+    pub fn faulty(&self) -> BTreeSet<String> {
+        self.faults.iter().map(|f| f.address.clone()).collect()
     }
 
     /// The nodes and edges a perfect crawler starting at the bootstrap peers must find:
     /// a breadth-first search that follows every address of every cut and mempool list of
-    /// every live node it reaches.
+    /// every live node it reaches. Faulty nodes are met, with the reachability their fault
+    /// gives them, but not followed: their edges are checked fault by fault instead.
     pub fn expected(&self) -> ExpectedCrawl {
-        let live: HashMap<&str, bool> = self
+        let mut live: HashMap<&str, bool> = self
             .nodes
             .iter()
             .map(|n| (n.address.as_str(), n.live))
             .collect();
+        let faulty = self.faulty();
+        for f in &self.faults {
+            live.insert(f.address.as_str(), f.reachable);
+        }
         let mut lists_of: HashMap<&str, Vec<&TruthList>> = HashMap::new();
         for l in &self.lists {
             lists_of.entry(l.src.as_str()).or_default().push(l);
@@ -165,6 +180,9 @@ impl GroundTruth {
             meet(addr.to_string(), &mut out, &mut queue);
         }
         while let Some(src) = queue.pop_front() {
+            if faulty.contains(&src) {
+                continue;
+            }
             for list in lists_of.get(src.as_str()).into_iter().flatten() {
                 for item in &list.items {
                     let dst = item.address.to_string();
