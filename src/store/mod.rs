@@ -38,6 +38,7 @@
 //! consistency. Edges carry no foreign keys (see `schema`) so that ten million rows per
 //! crawl stay cheap to write and small on disk.
 
+mod history;
 mod read;
 pub mod schema;
 mod sql;
