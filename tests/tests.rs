@@ -2,6 +2,7 @@
 
 mod support;
 
+mod churn_diff;
 mod cli;
 mod crawl_db;
 mod engine;

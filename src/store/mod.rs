@@ -38,6 +38,7 @@
 //! consistency. Edges carry no foreign keys (see `schema`) so that ten million rows per
 //! crawl stay cheap to write and small on disk.
 
+mod diff;
 mod history;
 mod read;
 pub mod schema;
@@ -53,6 +54,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::api::NetworkId;
 
+pub use diff::{Changed, CrawlDiff, DiffEdge, NetworkDelta, network_label};
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};
 pub use writer::{WRITER_CHANNEL_CAPACITY, WriterStats, spawn_writer};
 
@@ -113,7 +115,8 @@ pub enum StoreError {
 }
 
 /// The id of one crawl in the database (the `crawls.id` column).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct CrawlId(pub i64);
 
 impl fmt::Display for CrawlId {
