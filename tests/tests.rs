@@ -6,4 +6,5 @@ mod churn_diff;
 mod cli;
 mod crawl_db;
 mod engine;
+mod scheduled;
 mod schema_upgrade;

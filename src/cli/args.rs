@@ -57,6 +57,10 @@ pub enum Command {
     Stats(StatsArgs),
     /// Export a stored crawl as DOT, GraphML or JSON.
     Export(ExportArgs),
+    /// What changed between two stored crawls (default: the last two).
+    Diff(super::diff::DiffArgs),
+    /// Delete all but the newest stored crawls.
+    Prune(super::diff::PruneArgs),
 }
 
 /// Options of `demo`.
@@ -107,6 +111,9 @@ pub struct CrawlArgs {
     /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Scheduling, pruning and reporting.
+    #[command(flatten)]
+    pub schedule: super::schedule::ScheduleArgs,
 }
 
 /// Settings of the crawl engine shared by `crawl` and `demo`.
@@ -187,6 +194,9 @@ pub struct SimnetArgs {
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
+    /// Churn between crawls.
+    #[command(flatten)]
+    pub churn: super::simnet::ChurnArgs,
 }
 
 /// Which crawl of a database.
@@ -198,7 +208,7 @@ pub enum CrawlSel {
     Id(i64),
 }
 
-fn parse_crawl_sel(s: &str) -> Result<CrawlSel, String> {
+pub(crate) fn parse_crawl_sel(s: &str) -> Result<CrawlSel, String> {
     if s == "latest" {
         return Ok(CrawlSel::Latest);
     }

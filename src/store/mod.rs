@@ -40,6 +40,7 @@
 
 mod diff;
 mod history;
+mod prune;
 mod read;
 pub mod schema;
 mod sql;
@@ -55,6 +56,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use crate::api::NetworkId;
 
 pub use diff::{Changed, CrawlDiff, DiffEdge, NetworkDelta, network_label};
+pub use prune::CrawlSummary;
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};
 pub use writer::{WRITER_CHANNEL_CAPACITY, WriterStats, spawn_writer};
 
