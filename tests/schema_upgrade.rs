@@ -102,7 +102,7 @@ const CONTRACT: &[(&str, &str)] = &[
     (
         "crawl_nodes",
         "crawl_id, hostname, port, peer_id, reachable, tls_fingerprint, node_version, \
-         server_timestamp, peer_addr, error",
+         server_timestamp, peer_addr, error, bootstrap, clock_skew_s",
     ),
     (
         "crawl_edges",

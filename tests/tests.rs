@@ -6,5 +6,6 @@ mod churn_diff;
 mod cli;
 mod crawl_db;
 mod engine;
+mod queries;
 mod scheduled;
 mod schema_upgrade;

@@ -11,7 +11,9 @@
 //! and stays hidden; its rows remain in the internal tables (and `prune` removes it).
 //!
 //! The views are dropped and recreated with the same columns in the same order (the
-//! contract in `schema::PUBLIC_VIEWS`), so queries written against schema 1 keep working.
+//! contract in `schema::PUBLIC_VIEWS`), so queries written against schema 1 keep working;
+//! `crawl_nodes` gains two columns at its end, `bootstrap` and `clock_skew_s`, which schema 1
+//! kept internal.
 
 /// The SQL of the migration. Appended to `schema::MIGRATIONS`; never edit once shipped.
 pub(crate) const MIGRATION_SEALED_VIEWS_AND_HISTORY: &str = r#"
@@ -22,7 +24,8 @@ DROP VIEW crawl_invalid_entries;
 
 CREATE VIEW crawl_nodes AS
 SELECT n.crawl_id, n.hostname, n.port, n.peer_id, n.reachable, n.tls_fingerprint,
-       n.node_version, n.server_timestamp, n.peer_addr, n.error
+       n.node_version, n.server_timestamp, n.peer_addr, n.error,
+       n.bootstrap, n.clock_skew_s
 FROM nodes AS n
 JOIN crawls AS c ON c.id = n.crawl_id AND c.status <> 'running';
 

@@ -154,6 +154,8 @@ pub const PUBLIC_VIEWS: &[(&str, &[&str])] = &[
             "server_timestamp",
             "peer_addr",
             "error",
+            "bootstrap",
+            "clock_skew_s",
         ],
     ),
     (
@@ -321,7 +323,7 @@ mod tests {
         assert_eq!(
             stmt.column_names().collect::<Vec<_>>().join(", "),
             "crawl_id, hostname, port, peer_id, reachable, tls_fingerprint, node_version, \
-             server_timestamp, peer_addr, error"
+             server_timestamp, peer_addr, error, bootstrap, clock_skew_s"
         );
         let stmt = conn.prepare("SELECT * FROM crawl_edges").unwrap();
         assert_eq!(
