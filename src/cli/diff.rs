@@ -116,7 +116,14 @@ pub fn table(d: &CrawlDiff, limit: usize) -> String {
         d.certificate_changed.len()
     );
     let _ = writeln!(out, "  {:<22} {:>8} {:>8}", "edges", "added", "removed");
-    for (net, delta) in &d.per_network {
+    // Cut first, then chains in numeric order.
+    let mut nets: Vec<(&String, &crate::store::NetworkDelta)> = d.per_network.iter().collect();
+    nets.sort_by_key(|(k, _)| {
+        k.rsplit_once(':')
+            .and_then(|(_, c)| c.parse::<u32>().ok())
+            .map_or(0, |c| c + 1)
+    });
+    for (net, delta) in nets {
         let _ = writeln!(
             out,
             "    {:<20} {:>8} {:>8}",

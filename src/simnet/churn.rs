@@ -2,8 +2,8 @@
 //! lists, upgrades versions and replaces certificates, deterministically.
 //!
 //! [`step`] turns one [`Topology`] into the next, as a pure function of the old topology,
-//! the [`SimnetConfig`], the round number and the probability `p`; [`Simnet::churn`]
-//! (`super::Simnet::churn`) applies it to a running network. What a perfect crawl sees
+//! the [`SimnetConfig`], the round number and the probability `p`; [`Simnet::churn`](super::Simnet::churn)
+//! applies it to a running network. What a perfect crawl sees
 //! change is [`ExpectedChurn::between`] the two rounds' ground truths: the figure `diff`
 //! must report exactly.
 //!

@@ -29,8 +29,10 @@
 //! # Concurrency
 //! Every connection uses WAL, `foreign_keys = ON` and a 5 s busy timeout. During a crawl one
 //! writer thread owns its own connection and is the only writer of node, edge and response
-//! rows; the main connection only creates and seals the `crawls` row. Readers see the
-//! writer's progress at every commit, at most a few hundred milliseconds apart.
+//! rows; the main connection only creates and seals the `crawls` row. The internal tables show
+//! the writer's progress at every commit, at most a few hundred milliseconds apart; the
+//! public views show a crawl only once it is sealed (see `history`), so their readers never
+//! see half a crawl.
 //!
 //! # Performance
 //! The writer batches many events per transaction and reuses cached prepared statements.
