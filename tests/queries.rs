@@ -107,5 +107,74 @@ async fn every_query_file_runs_and_returns_its_documented_columns() {
         }
         assert!(n > 0, "{name} returns rows");
     }
+    exports_follow_the_views(&db, &conn);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+fn export(db: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args(["export", "--db", db.to_str().expect("utf8")])
+        .args(args)
+        .output()
+        .expect("binary runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).expect("utf8")
+}
+
+fn count(conn: &rusqlite::Connection, sql: &str) -> usize {
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+        .map(|n| n as usize)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// `export` filters agree with the same question asked of the views.
+fn exports_follow_the_views(db: &Path, conn: &rusqlite::Connection) {
+    let peers = export(db, &["--format", "peers", "--reachable-only"]);
+    let listed = chainweb_crawler::api::parse_bootstrap_list(&peers).expect("a bootstrap list");
+    assert_eq!(
+        listed.len(),
+        count(
+            conn,
+            "SELECT count(*) FROM crawl_nodes WHERE crawl_id = 2 AND reachable = 1"
+        )
+    );
+    assert!(listed.iter().all(|p| p.id.is_some()));
+    let csv = export(db, &["--format", "csv", "--network", "chain:3"]);
+    assert_eq!(
+        csv.lines().next(),
+        Some("src_hostname,src_port,dst_hostname,dst_port,dst_peer_id,network,chain")
+    );
+    assert_eq!(
+        csv.lines().count() - 1,
+        count(
+            conn,
+            "SELECT count(*) FROM crawl_edges WHERE crawl_id = 2 AND chain = 3"
+        )
+    );
+    let v3 = export(
+        db,
+        &[
+            "--format",
+            "csv",
+            "--network",
+            "cut",
+            "--reachable-only",
+            "--version",
+            "3.",
+        ],
+    );
+    assert_eq!(
+        v3.lines().count() - 1,
+        count(
+            conn,
+            "SELECT count(*) FROM crawl_edges AS e \
+             JOIN crawl_nodes AS s ON s.crawl_id = e.crawl_id AND s.hostname = e.src_hostname \
+                  AND s.port = e.src_port \
+             JOIN crawl_nodes AS d ON d.crawl_id = e.crawl_id AND d.hostname = e.dst_hostname \
+                  AND d.port = e.dst_port \
+             WHERE e.crawl_id = 2 AND e.network = 'cut' AND s.reachable = 1 AND d.reachable = 1 \
+               AND s.node_version LIKE '3.%' AND d.node_version LIKE '3.%'"
+        )
+    );
+    assert!(v3.lines().count() > 1);
 }

@@ -253,6 +253,11 @@ pub enum ExportFormat {
     Graphml,
     /// JSON nodes and edges of all networks.
     Json,
+    /// CSV of the edges (the columns of the crawl_edges view).
+    Csv,
+    /// The nodes as a peer list, `[<id>@]<host>:<port>` per line (the --bootstrap-file
+    /// format; ids are observed certificate fingerprints where the node was reachable).
+    Peers,
 }
 
 /// Options of `export`.
@@ -267,6 +272,16 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
+    /// Keep only the edges of one peer network (`cut`, `mempool`, `chain:N`, `all`), and
+    /// the nodes they connect. DOT always draws the cut network.
+    #[arg(long, default_value = "all", value_parser = clap::value_parser!(crate::graph::filter::NetworkFilter))]
+    pub network: crate::graph::filter::NetworkFilter,
+    /// Keep only reachable nodes (and the edges between them).
+    #[arg(long)]
+    pub reachable_only: bool,
+    /// Keep only nodes whose version starts with this (e.g. `3.`).
+    #[arg(long, value_name = "PREFIX")]
+    pub version: Option<String>,
     /// Output file, `-` for stdout.
     #[arg(short, long, default_value = "-")]
     pub output: PathBuf,
