@@ -163,3 +163,68 @@ async fn readers_never_see_a_partial_crawl_while_crawl_every_runs() {
     assert_eq!(s["nodes_known"], whole.0);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The systemd example in the README: SIGINT while `crawl --every` waits ends it with 130
+/// and leaves every crawl sealed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_between_scheduled_crawls_exits_130() {
+    let dir = support::scratch("crawl-every-sigint");
+    let db = dir.join("crawl.sqlite");
+    let boot = dir.join("boot.txt");
+    let summary = dir.join("summary.json");
+    let net = Simnet::start(SimnetConfig {
+        nodes: 30,
+        seed: 6,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    net.write_bootstrap_file(&boot).expect("bootstrap file");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args([
+            "-q",
+            "crawl",
+            "--allow-loopback",
+            "--bootstrap-file",
+            boot.to_str().expect("utf8"),
+            "--db",
+            db.to_str().expect("utf8"),
+            "--out",
+            dir.to_str().expect("utf8"),
+            "--every",
+            "1h",
+            "--summary-file",
+            summary.to_str().expect("utf8"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts");
+    // The first crawl is over once its summary is written; then it waits an hour.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !summary.exists() {
+        assert!(std::time::Instant::now() < deadline, "first crawl in time");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = child.id().expect("pid").to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("stops in time")
+        .expect("wait");
+    net.shutdown().await;
+    assert_eq!(status.code(), Some(130));
+    let store = Store::open(&db).expect("open");
+    let crawls = store.list_crawls().expect("crawls");
+    assert_eq!(crawls.len(), 1);
+    assert_eq!(
+        crawls[0].status,
+        chainweb_crawler::store::CrawlStatus::Complete
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -4,6 +4,7 @@ mod support;
 
 mod churn_diff;
 mod cli;
+mod cli_store;
 mod crawl_db;
 mod engine;
 mod queries;
