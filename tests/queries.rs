@@ -82,6 +82,7 @@ async fn every_query_file_runs_and_returns_its_documented_columns() {
         files.len() >= 12,
         "at least twelve ready queries: {files:?}"
     );
+    let mut counts = std::collections::BTreeMap::new();
     for f in &files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("?");
         let sql = std::fs::read_to_string(f).expect("read");
@@ -106,9 +107,45 @@ async fn every_query_file_runs_and_returns_its_documented_columns() {
             n += 1;
         }
         assert!(n > 0, "{name} returns rows");
+        counts.insert(name.to_string(), n);
     }
+    same_rows_through_python(&db, &files, &counts);
     exports_follow_the_views(&db, &conn);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Python's sqlite3 module (what pandas uses, linked to the system's SQLite, not ours)
+/// returns the same number of rows for every file. Skipped where python3 is missing.
+fn same_rows_through_python(
+    db: &Path,
+    files: &[PathBuf],
+    counts: &std::collections::BTreeMap<String, usize>,
+) {
+    const SCRIPT: &str = "import json, os, sqlite3, sys\n\
+        c = sqlite3.connect(sys.argv[1])\n\
+        print(json.dumps({os.path.basename(f): len(c.execute(open(f).read()).fetchall()) \
+        for f in sys.argv[2:]}))\n";
+    let out = match std::process::Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(db)
+        .args(files)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("python3 not available ({e}): Python check skipped");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "python3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: std::collections::BTreeMap<String, usize> =
+        serde_json::from_slice(&out.stdout).expect("python prints json");
+    assert_eq!(&got, counts, "row counts through Python's sqlite3");
 }
 
 fn export(db: &Path, args: &[&str]) -> String {
