@@ -2,7 +2,12 @@
 
 mod support;
 
+mod churn_diff;
 mod cli;
+mod cli_store;
 mod crawl_db;
 mod engine;
 mod hostile;
+mod queries;
+mod scheduled;
+mod schema_upgrade;

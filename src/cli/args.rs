@@ -58,6 +58,10 @@ pub enum Command {
     Stats(StatsArgs),
     /// Export a stored crawl as DOT, GraphML or JSON.
     Export(ExportArgs),
+    /// What changed between two stored crawls (default: the last two).
+    Diff(super::diff::DiffArgs),
+    /// Delete all but the newest stored crawls.
+    Prune(super::diff::PruneArgs),
 }
 
 /// Options of `demo`.
@@ -112,6 +116,9 @@ pub struct CrawlArgs {
     /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Scheduling, pruning and reporting.
+    #[command(flatten)]
+    pub schedule: super::schedule::ScheduleArgs,
 }
 
 /// Settings of the crawl engine shared by `crawl` and `demo`.
@@ -201,6 +208,9 @@ pub struct SimnetArgs {
     /// ground truth names each faulty node and what a crawler must record for it).
     #[arg(long, default_value = "clean", value_parser = parse_profile)]
     pub profile: Profile,
+    /// Churn between crawls.
+    #[command(flatten)]
+    pub churn: super::simnet::ChurnArgs,
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
@@ -216,7 +226,7 @@ pub enum CrawlSel {
     Id(i64),
 }
 
-fn parse_crawl_sel(s: &str) -> Result<CrawlSel, String> {
+pub(crate) fn parse_crawl_sel(s: &str) -> Result<CrawlSel, String> {
     if s == "latest" {
         return Ok(CrawlSel::Latest);
     }
@@ -261,6 +271,11 @@ pub enum ExportFormat {
     Graphml,
     /// JSON nodes and edges of all networks.
     Json,
+    /// CSV of the edges (the columns of the crawl_edges view).
+    Csv,
+    /// The nodes as a peer list, `[<id>@]<host>:<port>` per line (the --bootstrap-file
+    /// format; ids are observed certificate fingerprints where the node was reachable).
+    Peers,
 }
 
 /// Options of `export`.
@@ -275,6 +290,16 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
+    /// Keep only the edges of one peer network (`cut`, `mempool`, `chain:N`, `all`), and
+    /// the nodes they connect. DOT always draws the cut network.
+    #[arg(long, default_value = "all", value_parser = clap::value_parser!(crate::graph::filter::NetworkFilter))]
+    pub network: crate::graph::filter::NetworkFilter,
+    /// Keep only reachable nodes (and the edges between them).
+    #[arg(long)]
+    pub reachable_only: bool,
+    /// Keep only nodes whose version starts with this (e.g. `3.`).
+    #[arg(long, value_name = "PREFIX")]
+    pub version: Option<String>,
     /// Output file, `-` for stdout.
     #[arg(short, long, default_value = "-")]
     pub output: PathBuf,

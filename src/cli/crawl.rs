@@ -72,7 +72,7 @@ pub fn crawl_config(
 }
 
 /// The bootstrap list from `--bootstrap`, `--bootstrap-file`, or the network's built-in one.
-fn bootstrap_list(a: &CrawlArgs) -> Result<Vec<PeerInfo>> {
+pub(super) fn bootstrap_list(a: &CrawlArgs) -> Result<Vec<PeerInfo>> {
     let mut peers: Vec<PeerInfo> = a.bootstrap.clone();
     if let Some(f) = &a.bootstrap_file {
         let text = std::fs::read_to_string(f)
@@ -283,24 +283,7 @@ pub fn report_end(ui: &Ui, summary: &Summary, id: CrawlId, db: &Path) {
     }
 }
 
-/// `chainweb-crawler crawl`.
+/// `chainweb-crawler crawl`: one crawl, or crawls on a schedule (see `schedule`).
 pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
-    let bootstrap = bootstrap_list(&a)?;
-    let config = crawl_config(a.network, bootstrap.clone(), &a.crawl, None)?;
-    output::prepare_dir(&a.out)?;
-    output::prepare_db_dir(&a.db)?;
-    let params = parameters(a.network, &bootstrap, &a.crawl);
-    let finished = run_crawl(config, &a.db, params, *ui, interrupt::interrupted(*ui)).await?;
-    report_end(ui, &finished.summary, finished.id, &a.db);
-    let (stats, files) = write_outputs(&a.db, finished.id, &a.out)?;
-    if !matches!(finished.summary.outcome, Outcome::Failed(_)) {
-        print_stats(&stats, a.json)?;
-    }
-    ui.note(format!(
-        "wrote {}, {}, {}",
-        files.dot.display(),
-        files.graphml.display(),
-        files.stats.display()
-    ));
-    Ok(exit_for(&finished.summary))
+    super::schedule::run(a, ui).await
 }

@@ -6,9 +6,12 @@
 pub mod args;
 pub mod crawl;
 mod demo;
+mod diff;
+pub mod duration;
 pub mod interrupt;
 pub mod output;
 mod report;
+pub mod schedule;
 mod simnet;
 
 use std::process::ExitCode;
@@ -107,5 +110,7 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Simnet(a) => simnet::run(a, &ui).await,
         args::Command::Stats(a) => report::stats(a),
         args::Command::Export(a) => report::export(a),
+        args::Command::Diff(a) => diff::diff(a),
+        args::Command::Prune(a) => diff::prune(a),
     }
 }

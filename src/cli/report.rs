@@ -47,6 +47,18 @@ pub fn export(a: ExportArgs) -> Result<Exit> {
         FormatArg::Dot => ExportFormat::Dot,
         FormatArg::Graphml => ExportFormat::GraphMl,
         FormatArg::Json => ExportFormat::Json,
+        FormatArg::Csv => ExportFormat::Csv,
+        FormatArg::Peers => ExportFormat::Peers,
+    };
+    let filter = crate::graph::filter::Filter {
+        network: a.network,
+        reachable_only: a.reachable_only,
+        version_prefix: a.version.clone(),
+    };
+    let data = if filter.is_all() {
+        data
+    } else {
+        filter.apply(&data)
     };
     let bytes = format.exporter().serialize(&data)?;
     output::write_to(&a.output, &bytes)?;

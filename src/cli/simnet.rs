@@ -1,16 +1,40 @@
 //! `simnet`: serve a simulated network until Ctrl-C.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use anyhow::{Context, Result};
+use clap::Args;
 
 use crate::simnet::{Simnet, SimnetConfig};
 
 use super::Exit;
 use super::args::SimnetArgs;
+use super::duration::parse_duration;
 use super::output::Ui;
+
+/// Churn options of `simnet`.
+#[derive(Debug, Args)]
+pub struct ChurnArgs {
+    /// Churn the network with this probability every --churn-every (0 = never): stop and
+    /// start nodes, rewire lists, change versions and certificates (see `simnet::churn`).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub churn: f64,
+    /// Time between churn steps.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub churn_every: Duration,
+    /// Append each churn step's report (what it did, and what a crawl sees change) to this
+    /// file, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub churn_log: Option<PathBuf>,
+}
 
 /// `chainweb-crawler simnet`.
 pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
-    let net = Simnet::start(SimnetConfig {
+    if !(0.0..=1.0).contains(&a.churn.churn) {
+        anyhow::bail!("--churn must be between 0 and 1, got {}", a.churn.churn);
+    }
+    let mut net = Simnet::start(SimnetConfig {
         nodes: a.nodes,
         seed: a.seed,
         subnet: a.subnet,
@@ -48,7 +72,48 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let _ = tokio::signal::ctrl_c().await;
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    if a.churn.churn > 0.0 {
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                () = tokio::time::sleep(a.churn.churn_every) => {}
+            }
+            let report = net
+                .churn(a.churn.churn)
+                .await
+                .context("churn step failed")?;
+            ui.note(format!(
+                "churn round {}: {} nodes stopped, {} started, {} certificates and {} versions changed, {} entries added, {} removed",
+                report.round,
+                report.applied.nodes_stopped,
+                report.applied.nodes_started,
+                report.applied.certificates_replaced,
+                report.applied.versions_changed,
+                report.applied.entries_added,
+                report.applied.entries_removed
+            ));
+            if let Some(path) = &a.truth {
+                net.truth()
+                    .write_json(path)
+                    .context("cannot write the ground truth")?;
+            }
+            if let Some(path) = &a.churn.churn_log {
+                use std::io::Write as _;
+                let mut line = serde_json::to_string(&report)?;
+                line.push('\n');
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut f| f.write_all(line.as_bytes()))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+    } else {
+        let _ = stop.await;
+    }
     ui.note("stopping the simulated network");
     net.shutdown().await;
     Ok(Exit::Success)

@@ -11,6 +11,7 @@
 //! [`CrawlGraph::dangling_edges`].
 
 pub mod export;
+pub mod filter;
 pub mod stats;
 
 use petgraph::graph::{DiGraph, NodeIndex};

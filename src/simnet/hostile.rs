@@ -56,11 +56,10 @@ fn answer(
     body: Body,
     len: Option<usize>,
 ) -> Response<Body> {
+    let served = node.current();
     let version = node
-        .served
-        .topology
-        .nodes
-        .get(node.index)
+        .index_in(&served)
+        .and_then(|i| served.topology.nodes.get(i))
         .map_or("", |n| n.version);
     let mut b = Response::builder()
         .status(status)
@@ -114,21 +113,25 @@ fn made_up(subnet: u8, from: u64, count: usize) -> Vec<Bytes> {
 /// The answer of node `node` to `req`: its ordinary answer, or its fault.
 pub async fn respond<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -> Response<Body> {
     let plain = || server::handle(node, peer, req).map(BodyExt::boxed);
-    let topo = &node.served.topology;
-    let Some(fault) = topo.faults.get(node.index) else {
+    let served = node.current();
+    let Some(index) = node.index_in(&served) else {
         return plain();
     };
-    let subnet = match topo.nodes.get(node.index).map(|n| n.addr.ip()) {
+    let topo = &served.topology;
+    let Some(fault) = topo.faults.get(index) else {
+        return plain();
+    };
+    let subnet = match topo.nodes.get(index).map(|n| n.addr.ip()) {
         Some(std::net::IpAddr::V4(ip)) => ip.octets()[1],
         _ => 0,
     };
     let net = server::route(req.uri().path(), topo.network);
     let paging = server::page_request(req.uri().query()).ok();
     let hubs = || -> Vec<Bytes> {
-        topo.list(node.index, PeerNetwork::Cut)
+        topo.list(index, PeerNetwork::Cut)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|&e| node.served.entry_json.get(e as usize).cloned())
+            .filter_map(|&e| served.entry_json.get(e as usize).cloned())
             .collect()
     };
     let with_header = |name: &'static str, value: String| {
@@ -314,7 +317,7 @@ pub async fn respond<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -
             json_answer(node, peer, page_json(&items, Some(next)))
         }
         BadEntries => {
-            let raw = topo.faults.raw_lists.get(&node.index);
+            let raw = topo.faults.raw_lists.get(&index);
             let raw = raw.map_or(&[][..], Vec::as_slice);
             let (start, limit) = paging.unwrap_or((0, 64));
             let index: Vec<u32> = (0..raw.len() as u32).collect();

@@ -15,6 +15,7 @@
 //! them.
 
 pub mod cert;
+pub mod churn;
 pub mod fault;
 pub mod hostile;
 pub mod server;
@@ -26,14 +27,15 @@ mod conformance_tests;
 #[cfg(test)]
 pub(crate) mod test_client;
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 pub use cert::{CertError, KeyKind, NodeCert};
@@ -41,7 +43,9 @@ pub use topology::{MAX_NODES, P2P_PORT, Profile, SimnetConfig, Topology};
 pub use truth::{ExpectedCrawl, ExpectedEdge, GroundTruth, TruthError, TruthList, TruthNode};
 
 use crate::api::{HostAddress, PeerInfo};
-use server::{NodeHandle, Served};
+use churn::{Applied, ExpectedChurn};
+use server::{NodeHandle, Served, SharedServed};
+use topology::LiveNode;
 
 /// Why a simulated network could not be started or written out.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +109,59 @@ pub struct Simnet {
     stop: watch::Sender<bool>,
     /// One task per listening node; each owns its connection tasks.
     tasks: JoinSet<()>,
+    /// What every node serves now (replaced by [`Simnet::churn`]).
+    served: SharedServed,
+    /// The listener task of each live address.
+    listeners: HashMap<SocketAddr, AbortHandle>,
+    /// Churn steps applied so far.
+    round: u64,
+    /// Live-address slots ever used (new nodes never reuse a stopped node's address).
+    next_index: usize,
+}
+
+/// One churn step: what the simulator did, and what a perfect crawl sees change.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ChurnReport {
+    /// The step's number (1 for the first).
+    pub round: u64,
+    /// Its probability.
+    pub p: f64,
+    /// What it did.
+    pub applied: Applied,
+    /// What a crawl before and a crawl after it see change (the ground truth of `diff`).
+    pub expected: ExpectedChurn,
+}
+
+/// Binds one node's address with its certificate (another node's, for a certificate
+/// mismatch fault).
+async fn bind(
+    node: &LiveNode,
+    fault: Option<&fault::Fault>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<(TcpListener, TlsAcceptor), SimnetError> {
+    let addr = node.addr;
+    let cert = match fault {
+        Some(fault::Fault::CertMismatch(other)) => other,
+        _ => &node.cert,
+    };
+    let tls = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .and_then(|b| {
+            b.with_no_client_auth()
+                .with_single_cert(vec![cert.der.clone()], cert.private_key())
+        })
+        .map_err(|source| SimnetError::Tls { addr, source });
+    let mut tls = tls?;
+    tls.alpn_protocols = if matches!(fault, Some(fault::Fault::OneByteAtATime)) {
+        // Trickling is done per byte on an HTTP/1.1 connection.
+        vec![b"http/1.1".to_vec()]
+    } else {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimnetError::Bind { addr, source })?;
+    Ok((listener, TlsAcceptor::from(Arc::new(tls))))
 }
 
 impl Simnet {
@@ -126,72 +183,143 @@ impl Simnet {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut bound = Vec::with_capacity(topology.nodes.len());
         for (index, node) in topology.nodes.iter().enumerate() {
-            let addr = node.addr;
             let fault = topology.faults.get(index);
             if matches!(fault, Some(fault::Fault::NothingListening)) {
                 continue;
             }
-            let cert = match fault {
-                Some(fault::Fault::CertMismatch(other)) => other,
-                _ => &node.cert,
-            };
-            let tls = rustls::ServerConfig::builder_with_provider(provider.clone())
-                .with_safe_default_protocol_versions()
-                .and_then(|b| {
-                    b.with_no_client_auth()
-                        .with_single_cert(vec![cert.der.clone()], cert.private_key())
-                })
-                .map_err(|source| SimnetError::Tls { addr, source });
-            let mut tls = tls?;
-            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-            if matches!(fault, Some(fault::Fault::OneByteAtATime)) {
-                tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-            }
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| SimnetError::Bind { addr, source })?;
-            bound.push((index, listener, TlsAcceptor::from(Arc::new(tls))));
+            bound.push((index, node.addr, bind(node, fault, &provider).await?));
         }
         let live: Vec<HostAddress> = bound
             .iter()
-            .map(|(i, _, _)| HostAddress::from(topology.nodes[*i].addr))
+            .map(|(_, addr, _)| HostAddress::from(*addr))
             .collect();
 
-        let served = Arc::new(Served::new(topology)?);
+        let next_index = topology.nodes.len();
+        let raw_faults: HashMap<SocketAddr, fault::Fault> = bound
+            .iter()
+            .filter_map(|(index, addr, _)| {
+                let f = topology.faults.get(*index).filter(|f| f.is_raw())?;
+                Some((*addr, f.clone()))
+            })
+            .collect();
+        let served: SharedServed = Arc::new(RwLock::new(Arc::new(Served::new(topology)?)));
         let (stop, _) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        for (index, listener, acceptor) in bound {
-            let deadline = config.connection_deadline;
-            if let Some(f) = served.topology.faults.get(index).filter(|f| f.is_raw()) {
-                let f = f.clone();
-                tasks.spawn(hostile::run_raw(
-                    listener,
-                    acceptor,
-                    f,
-                    stop.subscribe(),
-                    deadline,
-                ));
-                continue;
-            }
-            let node = NodeHandle {
-                served: served.clone(),
-                index,
-            };
-            tasks.spawn(server::run(
-                listener,
-                acceptor,
-                node,
-                stop.subscribe(),
-                deadline,
-            ));
-        }
-        Ok(Simnet {
+        let mut net = Simnet {
             config,
             truth,
             bootstrap,
             live,
             stop,
-            tasks,
+            tasks: JoinSet::new(),
+            served,
+            listeners: HashMap::new(),
+            round: 0,
+            next_index,
+        };
+        for (_, addr, (listener, acceptor)) in bound {
+            match raw_faults.get(&addr) {
+                // Faults below HTTP (silence, trickling, plain HTTP) get a raw listener.
+                Some(f) => {
+                    let handle = net.tasks.spawn(hostile::run_raw(
+                        listener,
+                        acceptor,
+                        f.clone(),
+                        net.stop.subscribe(),
+                        net.config.connection_deadline,
+                    ));
+                    net.listeners.insert(addr, handle);
+                }
+                None => net.spawn_listener(addr, listener, acceptor),
+            }
+        }
+        Ok(net)
+    }
+
+    fn spawn_listener(&mut self, addr: SocketAddr, listener: TcpListener, acceptor: TlsAcceptor) {
+        let node = NodeHandle {
+            served: self.served.clone(),
+            addr,
+        };
+        let handle = self.tasks.spawn(server::run(
+            listener,
+            acceptor,
+            node,
+            self.stop.subscribe(),
+            self.config.connection_deadline,
+        ));
+        self.listeners.insert(addr, handle);
+    }
+
+    /// Applies one churn step of probability `p` (see [`churn`]): stops the nodes that
+    /// leave, replaces certificates, starts new nodes, and swaps every peer list at once.
+    /// Run it between crawls; the truth then describes the new round.
+    ///
+    /// # Errors
+    /// [`SimnetError::Config`] for `p` outside 0..=1; [`SimnetError::Bind`],
+    /// [`SimnetError::Cert`] or [`SimnetError::Tls`] when a new node cannot start (the
+    /// network then keeps serving, with that node missing).
+    pub async fn churn(&mut self, p: f64) -> Result<ChurnReport, SimnetError> {
+        let old = self
+            .served
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let round = self.round + 1;
+        let mut next_index = self.next_index;
+        let (topology, applied) =
+            churn::step(&old.topology, &self.config, round, p, &mut next_index)?;
+        let before = churn::listeners(&old.topology);
+        let after = churn::listeners(&topology);
+        // Stop the nodes that leave or change certificate, and wait until their sockets
+        // are closed, so that the next crawl finds them gone.
+        let mut stopped = 0;
+        for (addr, id) in &before {
+            if after.get(addr) != Some(id)
+                && let Some(h) = self.listeners.remove(addr)
+            {
+                h.abort();
+                stopped += 1;
+            }
+        }
+        for _ in 0..stopped {
+            match tokio::time::timeout(server::GRACE * 5, self.tasks.join_next()).await {
+                Ok(Some(res)) => {
+                    if let Err(e) = res
+                        && e.is_panic()
+                    {
+                        std::panic::resume_unwind(e.into_panic());
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut bound = Vec::new();
+        for node in &topology.nodes {
+            if before.get(&node.addr) != Some(&node.cert.id) {
+                bound.push((node.addr, bind(node, None, &provider).await?));
+            }
+        }
+        let expected_before =
+            std::mem::replace(&mut self.truth, GroundTruth::from_topology(&topology));
+        self.bootstrap = topology.bootstrap_peers();
+        self.live = topology
+            .nodes
+            .iter()
+            .map(|n| HostAddress::from(n.addr))
+            .collect();
+        let served = Arc::new(Served::new(topology)?);
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = served;
+        for (addr, (listener, acceptor)) in bound {
+            self.spawn_listener(addr, listener, acceptor);
+        }
+        self.round = round;
+        self.next_index = next_index;
+        Ok(ChurnReport {
+            round,
+            p,
+            applied,
+            expected: ExpectedChurn::between(&expected_before, &self.truth),
         })
     }
 

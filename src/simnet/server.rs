@@ -18,9 +18,10 @@
 //! Pages are assembled from JSON bytes serialized once per address at start; a request
 //! copies only the bytes of the entries it returns.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -56,6 +57,8 @@ pub struct Served {
     pub topology: Topology,
     /// The JSON of every entry of [`Topology::entries`], serialized once.
     pub entry_json: Vec<Bytes>,
+    /// Live node address → its index in `topology.nodes`.
+    pub index_of: HashMap<SocketAddr, usize>,
 }
 
 impl Served {
@@ -69,20 +72,45 @@ impl Served {
             .iter()
             .map(|e| serde_json::to_vec(e).map(Bytes::from))
             .collect::<Result<_, _>>()?;
+        let index_of = topology
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.addr, i))
+            .collect();
         Ok(Served {
             topology,
             entry_json,
+            index_of,
         })
     }
 }
+
+/// What a whole simnet serves now; a churn step replaces it at once for every node.
+pub type SharedServed = Arc<RwLock<Arc<Served>>>;
 
 /// One node as its server sees it.
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     /// Everything served.
-    pub served: Arc<Served>,
-    /// Which node of `served.topology.nodes` this is.
-    pub index: usize,
+    pub served: SharedServed,
+    /// Where this node listens (its index may change when the network churns).
+    pub addr: SocketAddr,
+}
+
+impl NodeHandle {
+    /// This node's index in `served` (its place may change when the network churns).
+    pub(crate) fn index_in(&self, served: &Served) -> Option<usize> {
+        served.index_of.get(&self.addr).copied()
+    }
+
+    /// What is served now.
+    pub(crate) fn current(&self) -> Arc<Served> {
+        self.served
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// Waits until the shutdown flag is set or its sender is gone.
@@ -318,8 +346,12 @@ pub(crate) fn handle<B>(
     peer: SocketAddr,
     req: &Request<B>,
 ) -> Response<Full<Bytes>> {
-    let topo = &node.served.topology;
-    let version = topo.nodes.get(node.index).map_or("", |n| n.version);
+    let served = node.current();
+    let topo = &served.topology;
+    let index = served.index_of.get(&node.addr).copied();
+    let version = index
+        .and_then(|i| topo.nodes.get(i))
+        .map_or("", |n| n.version);
     let is_head = req.method() == Method::HEAD;
     let (status, body, json) = match route(req.uri().path(), topo.network) {
         None => (StatusCode::NOT_FOUND, Vec::new(), false),
@@ -329,8 +361,8 @@ pub(crate) fn handle<B>(
         Some(net) => match page_request(req.uri().query()) {
             Err(reason) => (StatusCode::BAD_REQUEST, reason.into_bytes(), false),
             Ok((start, limit)) => {
-                let list = topo.list(node.index, net).unwrap_or(&[]);
-                let body = page_body(&node.served.entry_json, list, start, limit);
+                let list = index.and_then(|i| topo.list(i, net)).unwrap_or(&[]);
+                let body = page_body(&served.entry_json, list, start, limit);
                 (StatusCode::OK, body, true)
             }
         },

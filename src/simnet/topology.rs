@@ -146,7 +146,7 @@ pub struct Topology {
 }
 
 /// The address of live node `i`.
-fn live_addr(subnet: u8, i: usize) -> SocketAddr {
+pub(crate) fn live_addr(subnet: u8, i: usize) -> SocketAddr {
     // Callers keep i < MAX_NODES, so both octets fit in a u8.
     let ip = Ipv4Addr::new(
         127,
@@ -171,7 +171,7 @@ fn pareto(rng: &mut ChaCha8Rng, min: f64, alpha: f64) -> usize {
     (min * u.powf(-1.0 / alpha)).min(1e9) as usize
 }
 
-fn pick_version(rng: &mut ChaCha8Rng) -> &'static str {
+pub(crate) fn pick_version(rng: &mut ChaCha8Rng) -> &'static str {
     let total: u32 = VERSIONS.iter().map(|(_, w)| w).sum();
     let mut x = rng.random_range(0..total);
     for (v, w) in VERSIONS {

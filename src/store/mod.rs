@@ -29,8 +29,10 @@
 //! # Concurrency
 //! Every connection uses WAL, `foreign_keys = ON` and a 5 s busy timeout. During a crawl one
 //! writer thread owns its own connection and is the only writer of node, edge and response
-//! rows; the main connection only creates and seals the `crawls` row. Readers see the
-//! writer's progress at every commit, at most a few hundred milliseconds apart.
+//! rows; the main connection only creates and seals the `crawls` row. The internal tables show
+//! the writer's progress at every commit, at most a few hundred milliseconds apart; the
+//! public views show a crawl only once it is sealed (see `history`), so their readers never
+//! see half a crawl.
 //!
 //! # Performance
 //! The writer batches many events per transaction and reuses cached prepared statements.
@@ -38,6 +40,9 @@
 //! consistency. Edges carry no foreign keys (see `schema`) so that ten million rows per
 //! crawl stay cheap to write and small on disk.
 
+mod diff;
+mod history;
+mod prune;
 mod read;
 pub mod schema;
 mod sql;
@@ -52,6 +57,8 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::api::NetworkId;
 
+pub use diff::{Changed, CrawlDiff, DiffEdge, NetworkDelta, network_label};
+pub use prune::CrawlSummary;
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};
 pub use writer::{WRITER_CHANNEL_CAPACITY, WriterStats, spawn_writer};
 
@@ -118,7 +125,8 @@ pub enum StoreError {
 }
 
 /// The id of one crawl in the database (the `crawls.id` column).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct CrawlId(pub i64);
 
 impl fmt::Display for CrawlId {

@@ -130,7 +130,10 @@ JOIN nodes AS n ON n.crawl_id = i.crawl_id AND n.node = i.src;
 "#;
 
 /// Every migration, oldest first. Append only (see the module docs).
-const MIGRATIONS: &[&str] = &[MIGRATION_1];
+const MIGRATIONS: &[&str] = &[
+    MIGRATION_1,
+    super::history::MIGRATION_SEALED_VIEWS_AND_HISTORY,
+];
 
 /// The schema version this program writes: the number of migrations it knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -151,6 +154,8 @@ pub const PUBLIC_VIEWS: &[(&str, &[&str])] = &[
             "server_timestamp",
             "peer_addr",
             "error",
+            "bootstrap",
+            "clock_skew_s",
         ],
     ),
     (
@@ -164,6 +169,79 @@ pub const PUBLIC_VIEWS: &[(&str, &[&str])] = &[
             "dst_peer_id",
             "network",
             "chain",
+        ],
+    ),
+    (
+        "crawl_responses",
+        &[
+            "crawl_id",
+            "hostname",
+            "port",
+            "network",
+            "chain",
+            "page",
+            "cursor",
+            "status",
+            "latency_ms",
+            "peer_addr",
+            "server_timestamp",
+            "node_version",
+            "tls_fingerprint",
+            "items",
+            "next",
+            "bytes",
+            "error",
+            "detail",
+            "observed_at",
+        ],
+    ),
+    (
+        "crawl_invalid_entries",
+        &[
+            "crawl_id",
+            "src_hostname",
+            "src_port",
+            "network",
+            "chain",
+            "reason",
+            "raw",
+        ],
+    ),
+    (
+        "crawl_summary",
+        &[
+            "crawl_id",
+            "network",
+            "status",
+            "started_at",
+            "ended_at",
+            "duration_s",
+            "nodes_known",
+            "nodes_reachable",
+            "nodes_failed",
+            "nodes_not_contacted",
+            "cut_edges",
+            "mempool_edges",
+            "frontier_left",
+        ],
+    ),
+    (
+        "crawl_node_history",
+        &[
+            "network",
+            "hostname",
+            "port",
+            "first_crawl_id",
+            "first_seen",
+            "last_crawl_id",
+            "last_seen",
+            "crawls_seen",
+            "crawls_reached",
+            "last_reached_crawl_id",
+            "last_reachable",
+            "last_version",
+            "last_peer_id",
+            "last_tls_fingerprint",
         ],
     ),
 ];
@@ -245,7 +323,7 @@ mod tests {
         assert_eq!(
             stmt.column_names().collect::<Vec<_>>().join(", "),
             "crawl_id, hostname, port, peer_id, reachable, tls_fingerprint, node_version, \
-             server_timestamp, peer_addr, error"
+             server_timestamp, peer_addr, error, bootstrap, clock_skew_s"
         );
         let stmt = conn.prepare("SELECT * FROM crawl_edges").unwrap();
         assert_eq!(

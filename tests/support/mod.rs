@@ -83,3 +83,24 @@ pub async fn collect(mut rx: tokio::sync::mpsc::Receiver<Event>) -> Collected {
     }
     c
 }
+
+/// The crawl options of a loopback crawl, from the documented defaults.
+pub fn loopback_options() -> chainweb_crawler::cli::args::CrawlOptions {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct W {
+        #[command(flatten)]
+        o: chainweb_crawler::cli::args::CrawlOptions,
+    }
+    W::try_parse_from(["t", "--allow-loopback", "--page-limit", "40"])
+        .expect("valid flags")
+        .o
+}
+
+/// A UI that prints nothing.
+pub fn quiet_ui() -> chainweb_crawler::cli::output::Ui {
+    chainweb_crawler::cli::output::Ui {
+        progress: false,
+        notes: false,
+    }
+}

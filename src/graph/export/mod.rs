@@ -8,15 +8,19 @@
 //! Edges whose endpoints are not among the nodes (only possible in hand-made data) are
 //! left out.
 
+mod csv;
 mod dot;
 mod graphml;
 mod json;
+mod peers;
 
 use std::fmt::Write as _;
 
+pub use csv::{CSV_HEADER, Csv};
 pub use dot::Dot;
 pub use graphml::GraphMl;
 pub use json::Json;
+pub use peers::Peers;
 
 use crate::store::{CrawlData, EdgeRow};
 
@@ -47,12 +51,21 @@ pub enum ExportFormat {
     GraphMl,
     /// JSON of nodes and edges ([`Json`]).
     Json,
+    /// CSV of the edges ([`Csv`]).
+    Csv,
+    /// The nodes as a peer list in PeerInfo text form ([`Peers`]).
+    Peers,
 }
 
 impl ExportFormat {
     /// Every format.
-    pub const ALL: [ExportFormat; 3] =
-        [ExportFormat::Dot, ExportFormat::GraphMl, ExportFormat::Json];
+    pub const ALL: [ExportFormat; 5] = [
+        ExportFormat::Dot,
+        ExportFormat::GraphMl,
+        ExportFormat::Json,
+        ExportFormat::Csv,
+        ExportFormat::Peers,
+    ];
 
     /// The usual file extension, without the dot.
     pub fn extension(self) -> &'static str {
@@ -60,6 +73,8 @@ impl ExportFormat {
             ExportFormat::Dot => "dot",
             ExportFormat::GraphMl => "graphml",
             ExportFormat::Json => "json",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Peers => "peers.txt",
         }
     }
 
@@ -69,6 +84,8 @@ impl ExportFormat {
             ExportFormat::Dot => Box::new(Dot),
             ExportFormat::GraphMl => Box::new(GraphMl),
             ExportFormat::Json => Box::new(Json),
+            ExportFormat::Csv => Box::new(Csv),
+            ExportFormat::Peers => Box::new(Peers),
         }
     }
 }
