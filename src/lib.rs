@@ -5,6 +5,7 @@
 //! - `crawl`: the engine that pages through every node's peer lists.
 //! - [`store`]: the SQLite database of crawls and its public views.
 //! - [`graph`]: petgraph statistics and DOT / GraphML / JSON exports of a stored crawl.
+//! - [`report`]: the self-contained HTML report (topology map, charts) of a stored crawl.
 //! - `simnet`: a simulated chainweb network of loopback HTTPS nodes, with ground truth.
 //! - `cli`: the command line.
 #![warn(missing_docs)]
@@ -13,6 +14,7 @@ pub mod api;
 pub mod cli;
 pub mod crawl;
 pub mod graph;
+pub mod report;
 pub mod sanitize;
 pub mod simnet;
 pub mod store;

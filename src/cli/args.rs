@@ -57,6 +57,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Export a stored crawl as DOT, GraphML or JSON.
     Export(ExportArgs),
+    /// Write a self-contained HTML report of a stored crawl: summary, topology map, charts.
+    Report(ReportArgs),
 }
 
 /// Options of `demo`.
@@ -71,7 +73,8 @@ pub struct DemoArgs {
     /// Second octet of the simulated addresses (127.<subnet>.x.y), to run several at once.
     #[arg(long, default_value_t = 1)]
     pub subnet: u8,
-    /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json and truth.json.
+    /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json, report.html and
+    /// truth.json.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
     /// Nodes crawled at once.
@@ -101,7 +104,7 @@ pub struct CrawlArgs {
     /// Database to add the crawl to (created if missing).
     #[arg(long, default_value = "output/crawl.sqlite")]
     pub db: PathBuf,
-    /// Folder for cut.dot, network.graphml and stats.json.
+    /// Folder for cut.dot, network.graphml, stats.json and report.html.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
     /// Print the statistics as JSON on stdout.
@@ -259,6 +262,20 @@ pub struct ExportArgs {
     pub format: ExportFormat,
     /// Output file, `-` for stdout.
     #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+}
+
+/// Options of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Database to read.
+    #[arg(long, default_value = "output/crawl.sqlite")]
+    pub db: PathBuf,
+    /// Crawl id, or `latest`.
+    #[arg(long, default_value = "latest", value_parser = parse_crawl_sel)]
+    pub crawl: CrawlSel,
+    /// Output file, `-` for stdout.
+    #[arg(short, long, default_value = "output/report.html")]
     pub output: PathBuf,
 }
 

@@ -55,17 +55,19 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let finished = finished?;
     ui.note(crawl::describe(&finished.summary, finished.id, &db));
     let (stats, files) = crawl::write_outputs(&db, finished.id, &a.out)?;
+    let report = super::html_report::write(&db, finished.id, &a.out)?;
     crawl::print_stats(&stats, a.json)?;
     let data = Store::open(&db)
         .and_then(|s| s.load_crawl(finished.id))
         .with_context(|| format!("cannot read crawl {} back", finished.id.0))?;
     let comparison = verify::compare(&expected, &data);
     ui.note(format!(
-        "wrote {}, {}, {}, {}, {}",
+        "wrote {}, {}, {}, {}, {}, {}",
         db.display(),
         files.dot.display(),
         files.graphml.display(),
         files.stats.display(),
+        report.display(),
         truth_path.display()
     ));
     eprint!("{}", comparison.to_text());

@@ -6,6 +6,7 @@
 pub mod args;
 pub mod crawl;
 mod demo;
+mod html_report;
 pub mod output;
 mod report;
 mod simnet;
@@ -78,5 +79,6 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Simnet(a) => simnet::run(a, &ui).await,
         args::Command::Stats(a) => report::stats(a),
         args::Command::Export(a) => report::export(a),
+        args::Command::Report(a) => html_report::run(a, &ui),
     }
 }
