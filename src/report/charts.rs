@@ -139,6 +139,53 @@ pub fn log_bars(title: &str, x_desc: &str, bars: &[(String, u64)]) -> Result<Str
     })
 }
 
+/// A horizontal bar per label over a logarithmic count axis (empty bars are left out).
+pub fn horizontal_log_bars(title: &str, bars: &[(String, u64)]) -> Result<String, ReportError> {
+    svg(|root| {
+        let n = bars.len().max(1) as u32;
+        let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
+        let labels: Vec<String> = bars.iter().map(|b| label(&b.0)).collect();
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 16))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(110)
+            .build_cartesian_2d((0.5f64..max * 2.0).log_scale(), (0..n).into_segmented())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n as usize)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .x_desc("nodes (log scale)")
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                bars.iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.1 > 0)
+                    .map(|(i, (_, v))| {
+                        let i = i as u32;
+                        let mut r = Rectangle::new(
+                            [
+                                (0.5, SegmentValue::Exact(i)),
+                                (*v as f64, SegmentValue::Exact(i + 1)),
+                            ],
+                            BAR.filled(),
+                        );
+                        r.set_margin(2, 2, 0, 0);
+                        r
+                    }),
+            )
+            .map_err(err)?;
+        Ok(())
+    })
+}
+
 /// Bars of a log2 degree histogram, labelled `0`, `1`, `2-3`, …
 pub fn degree_bars(title: &str, histogram: &[Bucket]) -> Result<String, ReportError> {
     let bars: Vec<(String, u64)> = histogram
@@ -167,7 +214,17 @@ pub fn skew_bins(skews: &[f64]) -> Vec<(String, u64)> {
         let bin = SKEW_EDGES.iter().take_while(|&&e| s >= e).count();
         counts[bin] += 1;
     }
-    let edge = |e: f64| format!("{e}");
+    let edge = |e: f64| {
+        let a = e.abs();
+        let unit = if a >= 3600.0 {
+            format!("{}h", a / 3600.0)
+        } else if a >= 60.0 {
+            format!("{}m", a / 60.0)
+        } else {
+            format!("{a}s")
+        };
+        if e < 0.0 { format!("-{unit}") } else { unit }
+    };
     (0..counts.len())
         .map(|b| {
             let l = if b == 0 {
@@ -175,7 +232,7 @@ pub fn skew_bins(skews: &[f64]) -> Vec<(String, u64)> {
             } else if b == SKEW_EDGES.len() {
                 format!("≥{}", edge(SKEW_EDGES[b - 1]))
             } else {
-                format!("{}..{}", edge(SKEW_EDGES[b - 1]), edge(SKEW_EDGES[b]))
+                format!("{} .. {}", edge(SKEW_EDGES[b - 1]), edge(SKEW_EDGES[b]))
             };
             (l, counts[b])
         })
@@ -362,12 +419,12 @@ mod tests {
         let bins = skew_bins(&[-1e9, -5.0, 0.0, 0.5, 59.9, 60.0, 1e9, f64::NAN]);
         assert_eq!(bins.len(), 13);
         assert_eq!(bins.iter().map(|b| b.1).sum::<u64>(), 7);
-        assert_eq!(bins[0], ("<-3600".to_string(), 1));
-        assert_eq!(bins[5], ("-10..-1".to_string(), 1));
-        assert_eq!(bins[6], ("-1..1".to_string(), 2));
-        assert_eq!(bins[8], ("10..60".to_string(), 1));
-        assert_eq!(bins[9], ("60..300".to_string(), 1));
-        assert_eq!(bins[12], ("≥3600".to_string(), 1));
+        assert_eq!(bins[0], ("<-1h".to_string(), 1));
+        assert_eq!(bins[5], ("-10s .. -1s".to_string(), 1));
+        assert_eq!(bins[6], ("-1s .. 1s".to_string(), 2));
+        assert_eq!(bins[8], ("10s .. 1m".to_string(), 1));
+        assert_eq!(bins[9], ("1m .. 5m".to_string(), 1));
+        assert_eq!(bins[12], ("≥1h".to_string(), 1));
     }
 
     #[test]
@@ -384,6 +441,7 @@ mod tests {
         for s in [
             horizontal_bars("t", &[]).unwrap(),
             log_bars("t", "x", &[]).unwrap(),
+            horizontal_log_bars("t", &[]).unwrap(),
             degree_bars("t", &[]).unwrap(),
             chain_grid(&[]).unwrap(),
             history(&[]).unwrap(),

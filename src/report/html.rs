@@ -291,9 +291,8 @@ pub fn page(data: &CrawlData, history: &[CrawlCounts]) -> Result<String, ReportE
         ),
         (
             "skew",
-            charts::log_bars(
-                "Clock skew",
-                "server time minus ours (s)",
+            charts::horizontal_log_bars(
+                "Clock skew: server time minus ours",
                 &charts::skew_bins(&skews),
             )?,
         ),
