@@ -145,9 +145,18 @@ fn same_crawl_gives_the_same_bytes() {
     let id = synthetic_crawl(&db, 300, 12, 3, &[]);
     let first = render(&db, id);
     // A later crawl must not change an earlier crawl's report.
-    synthetic_crawl(&db, 50, 4, 1, &[]);
+    let later = synthetic_crawl(&db, 50, 4, 1, &[]);
     assert_eq!(first, render(&db, id));
     assert!(first.contains("All 300 known nodes drawn."));
+    // The later crawl's chart over time shows both crawls; the first one's only itself.
+    let history = |html: &str| {
+        let start = html.find("id=\"chart-history\"").expect("history chart");
+        let end = start + html[start..].find("</figure>").expect("figure end");
+        html[start..end].to_string()
+    };
+    let both = history(&render(&db, later));
+    assert!(both.contains("#1 ") && both.contains("#2 "), "{both}");
+    assert!(!history(&first).contains("#2 "));
 }
 
 /// The Chromium binary, or `None` (with a note) when it is missing outside CI.
