@@ -87,13 +87,25 @@
         drawn++;
       }
     }
+    // Hovering the first node must show its address.
+    var first = svg.querySelector("circle[data-i]");
+    var hovered = false;
+    if (first) {
+      var fb = first.getBoundingClientRect();
+      first.dispatchEvent(new MouseEvent("mousemove", {
+        bubbles: true, clientX: fb.left + fb.width / 2, clientY: fb.top + fb.height / 2
+      }));
+      hovered = !tip.hidden && tip.textContent.indexOf(data.nodes[0][0]) === 0;
+      tip.hidden = true;
+    }
+    check.setAttribute("data-hover", String(hovered));
     var mapBox = svg.getBoundingClientRect();
     check.setAttribute("data-map-nodes", String(circles));
     check.setAttribute("data-map-views", String(data.views.length));
     check.setAttribute("data-map-edges", String((edges.getAttribute("d") || "").length > 0));
     check.setAttribute("data-charts", String(charts.length));
     check.setAttribute("data-charts-drawn", String(drawn));
-    var ok = errors.length === 0 && circles === data.nodes.length && circles > 0 &&
+    var ok = errors.length === 0 && circles === data.nodes.length && circles > 0 && hovered &&
       mapBox.width > 0 && mapBox.height > 0 && charts.length > 0 && drawn === charts.length;
     check.setAttribute("data-ok", ok ? "1" : "0");
   } catch (e) {
