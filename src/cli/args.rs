@@ -11,7 +11,7 @@ use crate::api::{NetworkId, PeerInfo};
 ///
 /// Crawls every node's cut peer list and every chain's mempool peer list, follows every
 /// address it learns (within the egress policy), records nodes, edges and response headers
-/// in a SQLite database, and writes reachability statistics, DOT and GraphML.
+/// in a SQLite database, and writes reachability statistics, DOT, GraphML and an HTML report.
 ///
 /// Exit codes: 0 finished (unreachable nodes are data, not errors); 1 runtime error or a
 /// crawl that reached no bootstrap node; 2 usage error; 130 interrupted (the crawl is kept,
