@@ -59,7 +59,6 @@ struct NodeInfo(
 );
 
 /// One selectable network.
-#[derive(Serialize)]
 pub struct View {
     /// Shown in the selector.
     pub name: String,
@@ -69,10 +68,20 @@ pub struct View {
     pub note: String,
 }
 
+/// A view as the script sees it.
+#[derive(Serialize)]
+struct ViewJson<'a> {
+    name: &'a str,
+    d: &'a str,
+    note: &'a str,
+}
+
 #[derive(Serialize)]
 struct MapJson<'a> {
     nodes: Vec<NodeInfo>,
-    views: &'a [View],
+    /// The cut view's path is already in the page's `<path>`, so its `d` is left empty
+    /// here (the largest view, not carried twice).
+    views: Vec<ViewJson<'a>>,
 }
 
 /// The drawn map.
@@ -244,7 +253,15 @@ pub fn build(data: &CrawlData) -> Result<Map, serde_json::Error> {
     }
     let json = serde_json::to_string(&MapJson {
         nodes: infos,
-        views: &views,
+        views: views
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ViewJson {
+                name: &v.name,
+                d: if i == 0 { "" } else { &v.d },
+                note: &v.note,
+            })
+            .collect(),
     })?;
     Ok(Map {
         circles,

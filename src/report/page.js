@@ -18,10 +18,11 @@
     var select = document.getElementById("view");
     var note = document.getElementById("view-note");
 
+    var cutD = edges.getAttribute("d");
     function show(i) {
       var v = data.views[i];
       if (!v) { return; }
-      edges.setAttribute("d", v.d);
+      edges.setAttribute("d", i === 0 ? cutD : v.d);
       note.textContent = v.note;
     }
     select.addEventListener("change", function () { show(+select.value); });
@@ -102,7 +103,7 @@
     var mapBox = svg.getBoundingClientRect();
     check.setAttribute("data-map-nodes", String(circles));
     check.setAttribute("data-map-views", String(data.views.length));
-    check.setAttribute("data-map-edges", String((edges.getAttribute("d") || "").length > 0));
+    check.setAttribute("data-map-edges", String(edges.getAttribute("d") === cutD && cutD.length > 0));
     check.setAttribute("data-charts", String(charts.length));
     check.setAttribute("data-charts-drawn", String(drawn));
     var ok = errors.length === 0 && circles === data.nodes.length && circles > 0 && hovered &&
