@@ -9,5 +9,6 @@ mod crawl_db;
 mod engine;
 mod hostile;
 mod queries;
+mod report;
 mod scheduled;
 mod schema_upgrade;

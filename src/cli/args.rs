@@ -12,7 +12,7 @@ use crate::simnet::Profile;
 ///
 /// Crawls every node's cut peer list and every chain's mempool peer list, follows every
 /// address it learns (within the egress policy), records nodes, edges and response headers
-/// in a SQLite database, and writes reachability statistics, DOT and GraphML.
+/// in a SQLite database, and writes reachability statistics, DOT, GraphML and an HTML report.
 ///
 /// Exit codes: 0 finished (unreachable nodes are data, not errors); 1 runtime error or a
 /// crawl that reached no bootstrap node; 2 usage error; 130 interrupted (the crawl is kept,
@@ -62,6 +62,8 @@ pub enum Command {
     Diff(super::diff::DiffArgs),
     /// Delete all but the newest stored crawls.
     Prune(super::diff::PruneArgs),
+    /// Write a self-contained HTML report of a stored crawl: summary, topology map, charts.
+    Report(ReportArgs),
 }
 
 /// Options of `demo`.
@@ -76,7 +78,8 @@ pub struct DemoArgs {
     /// Second octet of the simulated addresses (127.<subnet>.x.y), to run several at once.
     #[arg(long, default_value_t = 1)]
     pub subnet: u8,
-    /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json and truth.json.
+    /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json, report.html and
+    /// truth.json.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
     /// Nodes crawled at once.
@@ -110,7 +113,7 @@ pub struct CrawlArgs {
     /// Database to add the crawl to (created if missing).
     #[arg(long, default_value = "output/crawl.sqlite")]
     pub db: PathBuf,
-    /// Folder for cut.dot, network.graphml and stats.json.
+    /// Folder for cut.dot, network.graphml, stats.json and report.html.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
     /// Print the statistics as JSON on stdout.
@@ -302,6 +305,20 @@ pub struct ExportArgs {
     pub version: Option<String>,
     /// Output file, `-` for stdout.
     #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+}
+
+/// Options of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Database to read.
+    #[arg(long, default_value = "output/crawl.sqlite")]
+    pub db: PathBuf,
+    /// Crawl id, or `latest`.
+    #[arg(long, default_value = "latest", value_parser = parse_crawl_sel)]
+    pub crawl: CrawlSel,
+    /// Output file, `-` for stdout.
+    #[arg(short, long, default_value = "output/report.html")]
     pub output: PathBuf,
 }
 

@@ -73,6 +73,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let finished = finished?;
     crawl::report_end(ui, &finished.summary, finished.id, &db);
     let (stats, files) = crawl::write_outputs(&db, finished.id, &a.out)?;
+    let report = super::html_report::write(&db, finished.id, &a.out)?;
     crawl::print_stats(&stats, a.json)?;
     let store = Store::open(&db)?;
     let data = store
@@ -83,11 +84,12 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let fault_problems = verify_faults::check_faults(&store, finished.id, &faults)
         .context("cannot check the faults")?;
     ui.note(format!(
-        "wrote {}, {}, {}, {}, {}",
+        "wrote {}, {}, {}, {}, {}, {}",
         db.display(),
         files.dot.display(),
         files.graphml.display(),
         files.stats.display(),
+        report.display(),
         truth_path.display()
     ));
     ui.note(comparison.to_text().trim_end());

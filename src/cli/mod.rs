@@ -8,6 +8,7 @@ pub mod crawl;
 mod demo;
 mod diff;
 pub mod duration;
+mod html_report;
 pub mod interrupt;
 pub mod output;
 mod report;
@@ -112,5 +113,6 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Export(a) => report::export(a),
         args::Command::Diff(a) => diff::diff(a),
         args::Command::Prune(a) => diff::prune(a),
+        args::Command::Report(a) => html_report::run(a, &ui),
     }
 }

@@ -72,14 +72,16 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
         let finished = run_crawl(config, &a.db, params, *ui, stopped(stop_rx.clone())).await?;
         report_end(ui, &finished.summary, finished.id, &a.db);
         let (stats, files) = write_outputs(&a.db, finished.id, &a.out)?;
+        let report = super::html_report::write(&a.db, finished.id, &a.out)?;
         if !matches!(finished.summary.outcome, Outcome::Failed(_)) {
             print_stats(&stats, a.json)?;
         }
         ui.note(format!(
-            "wrote {}, {}, {}",
+            "wrote {}, {}, {}, {}",
             files.dot.display(),
             files.graphml.display(),
-            files.stats.display()
+            files.stats.display(),
+            report.display()
         ));
         totals.add(&finished);
         after_crawl(&a, &finished, &totals, ui)?;
