@@ -57,6 +57,44 @@ pub enum Command {
     Stats(StatsArgs),
     /// Export a stored crawl as DOT, GraphML or JSON.
     Export(ExportArgs),
+    /// Announce a peer to one node (PUT of its peer list) and print the node's answer.
+    AddPeer(AddPeerArgs),
+}
+
+/// Options of `add-peer`.
+#[derive(Debug, Args)]
+pub struct AddPeerArgs {
+    /// The node to tell, as `[<id>@]<host>:<port>`; must be a loopback address unless
+    /// --allow-remote is given.
+    #[arg(long, value_name = "PEER", value_parser = parse_peer)]
+    pub node: PeerInfo,
+    /// The peer to announce, as `[<id>@]<host>:<port>` (sent as its PeerInfo JSON).
+    #[arg(long, value_name = "PEER", value_parser = parse_peer)]
+    pub peer: PeerInfo,
+    /// Which peer list: the cut network or a chain's mempool network.
+    #[arg(long, value_enum, default_value_t = PeerNetworkKind::Cut)]
+    pub network: PeerNetworkKind,
+    /// The chain of a mempool list.
+    #[arg(long)]
+    pub chain: Option<u16>,
+    /// Chainweb version in the URL path.
+    #[arg(long, default_value = "mainnet01", value_parser = parse_network)]
+    pub chainweb_version: NetworkId,
+    /// Allow a non-loopback target (an IP literal the egress policy allows: public only).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Seconds to wait for the answer (the node's own callback takes up to 4 s).
+    #[arg(long, default_value_t = 15.0)]
+    pub timeout: f64,
+}
+
+/// A peer network kind on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeerNetworkKind {
+    /// The cut network (`cut/peer`).
+    Cut,
+    /// A chain's mempool network (`chain/N/mempool/peer`, with --chain).
+    Mempool,
 }
 
 /// Options of `demo`.

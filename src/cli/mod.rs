@@ -3,6 +3,7 @@
 //! stdout carries data only (statistics, JSON, exports to `-`); progress, notes and errors
 //! go to stderr. Peer-controlled strings are sanitized before they are printed.
 
+mod add_peer;
 pub mod args;
 pub mod crawl;
 mod demo;
@@ -78,5 +79,6 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Simnet(a) => simnet::run(a, &ui).await,
         args::Command::Stats(a) => report::stats(a),
         args::Command::Export(a) => report::export(a),
+        args::Command::AddPeer(a) => add_peer::run(a).await,
     }
 }

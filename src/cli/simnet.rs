@@ -1,5 +1,7 @@
 //! `simnet`: serve a simulated network until Ctrl-C.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 
 use crate::simnet::{Simnet, SimnetConfig};
@@ -41,8 +43,32 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let _ = tokio::signal::ctrl_c().await;
+    // Keep the truth file true to what is served: every accepted PUT rewrites it.
+    let mut changes = net.changes();
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            r = changes.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                if let Some(path) = &a.truth {
+                    write_truth_atomically(&net, path)?;
+                }
+            }
+        }
+    }
     ui.note("stopping the simulated network");
     net.shutdown().await;
     Ok(Exit::Success)
+}
+
+/// Writes the current truth next to `path` and renames it into place, so that a reader
+/// never sees half a file.
+fn write_truth_atomically(net: &Simnet, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    net.current_truth()
+        .write_json(&tmp)
+        .context("cannot write the ground truth")?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
 }

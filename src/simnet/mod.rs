@@ -14,12 +14,18 @@
 //! them.
 
 pub mod cert;
+pub mod info;
+pub mod peerdb;
+pub mod put;
+pub mod realistic;
 pub mod server;
 pub mod topology;
 pub mod truth;
 
 #[cfg(test)]
 mod conformance_tests;
+#[cfg(test)]
+mod put_tests;
 #[cfg(test)]
 pub(crate) mod test_client;
 
@@ -98,6 +104,8 @@ pub struct Simnet {
     bootstrap: Vec<PeerInfo>,
     /// Every bound address, in node order.
     live: Vec<HostAddress>,
+    /// What every node serves, `PUT`s included.
+    served: Arc<Served>,
     /// Set to `true` (or dropped) to stop every task.
     stop: watch::Sender<bool>,
     /// One task per listening node; each owns its connection tasks.
@@ -161,6 +169,7 @@ impl Simnet {
             ));
         }
         Ok(Simnet {
+            served,
             config,
             truth,
             bootstrap,
@@ -180,9 +189,26 @@ impl Simnet {
         self.bootstrap.clone()
     }
 
-    /// Everything the network serves.
+    /// Everything the network served at start (before any `PUT`).
     pub fn truth(&self) -> &GroundTruth {
         &self.truth
+    }
+
+    /// Everything the network serves now: the start's truth changed by every accepted
+    /// `PUT` (added entries, replaced ids, merged networks).
+    pub fn current_truth(&self) -> GroundTruth {
+        GroundTruth::from_served(&self.served)
+    }
+
+    /// A receiver that sees the number of changes so far; it changes after every `PUT`
+    /// that altered a served list (to rewrite a truth file, say).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.served.state.generation.subscribe()
+    }
+
+    /// The generated topology.
+    pub fn topology(&self) -> &Topology {
+        &self.served.topology
     }
 
     /// The address of every live node, in node order.

@@ -2,8 +2,9 @@
 //!
 //! Each live node runs [`run`] on its own bound listener, with its own certificate. It serves
 //! `GET` and `HEAD` of `/chainweb/0.0/{network}/cut/peer` and
-//! `/chainweb/0.0/{network}/chain/{c}/mempool/peer` exactly as spec §2 describes, and adds
-//! the headers of spec §5 to every response, errors included.
+//! `/chainweb/0.0/{network}/chain/{c}/mempool/peer` exactly as spec §2 describes, `PUT` on
+//! both ([`super::put`]), `GET` of `cut` and `config` ([`super::info`]), and adds the headers
+//! of spec §5 to every response, errors included (except 413, as chainweb).
 //!
 //! # Tasks and shutdown
 //! One task per listener and one per connection (kept in the listener's `JoinSet`). Every
@@ -35,7 +36,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::peerdb::LiveState;
 use super::topology::Topology;
+use super::{info, put};
 use crate::api::page::parse_limit;
 use crate::api::{API_PREFIX, ChainId, NetworkId, NextItem, PeerNetwork, headers};
 use crate::api::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -47,15 +50,19 @@ pub const GRACE: Duration = Duration::from_secs(1);
 /// Most connections one node serves at once; further clients wait in the accept queue.
 const MAX_CONNECTIONS: usize = 256;
 /// The content type servant gives JSON answers.
-const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
 
 /// What every node of one simnet serves, shared by all of them.
 #[derive(Debug)]
 pub struct Served {
-    /// The network, lists and versions.
+    /// The network, lists and versions as generated.
     pub topology: Topology,
     /// The JSON of every entry of [`Topology::entries`], serialized once.
     pub entry_json: Vec<Bytes>,
+    /// What `PUT` changed since start.
+    pub state: LiveState,
+    /// The client of `PUT`'s reachability callback, built on first use.
+    pub callback: std::sync::OnceLock<Option<reqwest::Client>>,
 }
 
 impl Served {
@@ -69,9 +76,12 @@ impl Served {
             .iter()
             .map(|e| serde_json::to_vec(e).map(Bytes::from))
             .collect::<Result<_, _>>()?;
+        let state = LiveState::new(topology.nodes.len(), &topology.entries);
         Ok(Served {
             topology,
             entry_json,
+            state,
+            callback: std::sync::OnceLock::new(),
         })
     }
 }
@@ -171,8 +181,8 @@ async fn serve_connection(
         () = wait_shutdown(&mut shutdown) => return,
     };
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let resp = handle(&node, peer, &req);
-        async move { Ok::<_, Infallible>(resp) }
+        let node = node.clone();
+        async move { Ok::<_, Infallible>(handle(node, peer, req).await) }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new());
@@ -281,6 +291,16 @@ fn parse_next(s: &str) -> Result<NextItem, String> {
 /// The JSON body of the page of `list` starting at `start`, at most `limit` items, built
 /// from pre-serialized entries. Same bytes as serializing an [`crate::api::Page`].
 pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -> Vec<u8> {
+    page_body_by(|e| entry_json.get(e as usize), list, start, limit)
+}
+
+/// [`page_body`] with entries looked up by `entry` (an unknown index is left out).
+fn page_body_by<'a>(
+    entry: impl Fn(u32) -> Option<&'a Bytes>,
+    list: &[u32],
+    start: i64,
+    limit: usize,
+) -> Vec<u8> {
     let len = list.len();
     let start = match usize::try_from(start) {
         Ok(s) if s < len => s,
@@ -288,18 +308,15 @@ pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -
         _ => return br#"{"limit":0,"items":[],"next":null}"#.to_vec(),
     };
     let end = start.saturating_add(limit).min(len);
-    let items = &list[start..end];
-    let size: usize = items
-        .iter()
-        .map(|&e| entry_json[e as usize].len() + 1)
-        .sum();
+    let items: Vec<&Bytes> = list[start..end].iter().filter_map(|&e| entry(e)).collect();
+    let size: usize = items.iter().map(|b| b.len() + 1).sum();
     let mut body = Vec::with_capacity(size + 64);
     body.extend_from_slice(format!("{{\"limit\":{},\"items\":[", items.len()).as_bytes());
-    for (k, &e) in items.iter().enumerate() {
+    for (k, json) in items.iter().enumerate() {
         if k > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&entry_json[e as usize]);
+        body.extend_from_slice(json);
     }
     body.extend_from_slice(b"],\"next\":");
     if end < len {
@@ -311,43 +328,127 @@ pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -
     body
 }
 
+/// One answer before the common headers are added.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The body (dropped for `HEAD`).
+    pub body: Vec<u8>,
+    /// The `Content-Type`, if servant would set one.
+    pub content_type: Option<&'static str>,
+    /// Whether chainweb's middlewares add the `x-` headers (not to 413s, spec §5).
+    pub chainweb_headers: bool,
+}
+
+impl Answer {
+    /// An answer with chainweb's headers.
+    pub fn new(status: StatusCode, body: Vec<u8>, content_type: Option<&'static str>) -> Answer {
+        Answer {
+            status,
+            body,
+            content_type,
+            chainweb_headers: true,
+        }
+    }
+
+    /// A JSON answer (servant's content type).
+    pub fn json(status: StatusCode, body: Vec<u8>) -> Answer {
+        Answer::new(status, body, Some(JSON_CONTENT_TYPE))
+    }
+
+    /// An empty answer without content type.
+    pub fn empty(status: StatusCode) -> Answer {
+        Answer::new(status, Vec::new(), None)
+    }
+}
+
+/// The page a node serves for `net` now (after any `PUT`).
+fn serve_page(node: &NodeHandle, net: PeerNetwork, start: i64, limit: usize) -> Vec<u8> {
+    let served = &node.served;
+    let Some(changed) = served.state.node(node.index) else {
+        let list = served.topology.list(node.index, net).unwrap_or(&[]);
+        return page_body(&served.entry_json, list, start, limit);
+    };
+    let list = changed
+        .lists
+        .get(Topology::list_index(net))
+        .map_or(&[][..], Vec::as_slice);
+    let base = served.entry_json.len();
+    let extra = served.state.extra.read().unwrap_or_else(|e| e.into_inner());
+    page_body_by(
+        |e| {
+            let e = e as usize;
+            served
+                .entry_json
+                .get(e)
+                .or_else(|| extra.json.get(e.wrapping_sub(base)))
+        },
+        list,
+        start,
+        limit,
+    )
+}
+
 /// Answers one request (never fails: errors are HTTP answers).
-fn handle<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -> Response<Full<Bytes>> {
+async fn handle(
+    node: NodeHandle,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let topo = &node.served.topology;
     let version = topo.nodes.get(node.index).map_or("", |n| n.version);
-    let is_head = req.method() == Method::HEAD;
-    let (status, body, json) = match route(req.uri().path(), topo.network) {
-        None => (StatusCode::NOT_FOUND, Vec::new(), false),
-        Some(_) if !(is_head || req.method() == Method::GET) => {
-            (StatusCode::METHOD_NOT_ALLOWED, Vec::new(), false)
-        }
-        Some(net) => match page_request(req.uri().query()) {
-            Err(reason) => (StatusCode::BAD_REQUEST, reason.into_bytes(), false),
-            Ok((start, limit)) => {
-                let list = topo.list(node.index, net).unwrap_or(&[]);
-                let body = page_body(&node.served.entry_json, list, start, limit);
-                (StatusCode::OK, body, true)
+    let method = req.method().clone();
+    let is_head = method == Method::HEAD;
+    let is_get = is_head || method == Method::GET;
+    let path = req.uri().path().to_string();
+    let answer = if let Some(net) = route(&path, topo.network) {
+        if is_get {
+            match page_request(req.uri().query()) {
+                Err(reason) => Answer::new(StatusCode::BAD_REQUEST, reason.into_bytes(), None),
+                Ok((start, limit)) => {
+                    Answer::json(StatusCode::OK, serve_page(&node, net, start, limit))
+                }
             }
-        },
+        } else if method == Method::PUT {
+            put::put_peer(&node, net, req).await
+        } else {
+            Answer::empty(StatusCode::METHOD_NOT_ALLOWED)
+        }
+    } else if let Some(r) = info::route(&path, topo.network) {
+        if is_get {
+            info::answer(&node, r)
+        } else {
+            Answer::empty(StatusCode::METHOD_NOT_ALLOWED)
+        }
+    } else {
+        Answer::empty(StatusCode::NOT_FOUND)
     };
+    respond(answer, peer, version, is_head)
+}
+
+/// Adds chainweb's and warp's headers to an answer.
+fn respond(a: Answer, peer: SocketAddr, version: &str, is_head: bool) -> Response<Full<Bytes>> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut builder = Response::builder()
-        .status(status)
-        .header(headers::SERVER_TIMESTAMP, now)
-        .header(headers::PEER_ADDR, peer.to_string())
-        .header(headers::NODE_VERSION, version);
-    if json {
-        builder = builder.header(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    let mut builder = Response::builder().status(a.status);
+    if a.chainweb_headers {
+        builder = builder
+            .header(headers::SERVER_TIMESTAMP, now)
+            .header(headers::PEER_ADDR, peer.to_string())
+            .header(headers::NODE_VERSION, version);
+    }
+    if let Some(ct) = a.content_type {
+        builder = builder.header(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
     builder = builder
-        .header(CONTENT_LENGTH, body.len())
+        .header(CONTENT_LENGTH, a.body.len())
         .header(SERVER, HeaderValue::from_static(headers::SERVER_NAME));
     let body = if is_head {
         Bytes::new()
     } else {
-        Bytes::from(body)
+        Bytes::from(a.body)
     };
     builder
         .body(Full::new(body))
