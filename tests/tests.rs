@@ -5,3 +5,4 @@ mod support;
 mod cli;
 mod crawl_db;
 mod engine;
+mod simnet_live;

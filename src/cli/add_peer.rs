@@ -28,6 +28,7 @@ pub fn check_target(target: &HostAddress, allow_remote: bool) -> Result<()> {
         allow_loopback: true,
         allow_private: false,
         resolve_dns: false,
+        allow_public: true,
     };
     let loopback = target.hostname.ip().is_some_and(|ip| ip.is_loopback());
     if !loopback && !allow_remote {

@@ -109,6 +109,9 @@ pub struct DemoArgs {
     /// Second octet of the simulated addresses (127.<subnet>.x.y), to run several at once.
     #[arg(long, default_value_t = 1)]
     pub subnet: u8,
+    /// Shape of the simulated network.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Clean)]
+    pub profile: ProfileArg,
     /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json and truth.json.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
@@ -157,6 +160,11 @@ pub struct CrawlOptions {
     /// Also contact private, CGNAT and unique-local addresses (lab networks).
     #[arg(long)]
     pub allow_private: bool,
+    /// Contact nothing but loopback addresses (simulated networks): implies
+    /// --allow-loopback and --dns off; public, private and every other address is recorded
+    /// as skipped by policy. `demo` always crawls so.
+    #[arg(long)]
+    pub loopback_only: bool,
     /// How DNS names are handled: `system` resolves them (then checks the addresses against
     /// the policy); `off` records them without contacting them. Default: system, or off
     /// with --allow-loopback.
@@ -219,12 +227,36 @@ pub struct SimnetArgs {
     /// Chainweb network the nodes claim to be.
     #[arg(long, default_value = "mainnet01", value_parser = parse_network)]
     pub network: NetworkId,
-    /// Write the ground truth (every node and every list served) as JSON here.
+    /// Shape of the simulated network.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Clean)]
+    pub profile: ProfileArg,
+    /// Write the ground truth (every node and every list served) as JSON here; rewritten
+    /// after every accepted PUT.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
+}
+
+/// A simulated network's shape on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// Plain: every node on 1789, short lists, about 10 % stale entries, all loopback.
+    Clean,
+    /// Like the real network: a provider cluster on port 31350, hubs, cut lists of
+    /// 64–300 entries, 20–40 % stale entries, outside (never contacted) entries, two
+    /// version groups. Crawl it with --loopback-only.
+    Realistic,
+}
+
+impl From<ProfileArg> for crate::simnet::Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Clean => crate::simnet::Profile::Clean,
+            ProfileArg::Realistic => crate::simnet::Profile::Realistic,
+        }
+    }
 }
 
 /// Which crawl of a database.

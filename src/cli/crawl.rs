@@ -35,16 +35,22 @@ pub fn crawl_config(
     o: &CrawlOptions,
     resolver: Option<Arc<dyn NameResolver>>,
 ) -> Result<CrawlConfig> {
-    let dns = o.dns.unwrap_or(if o.allow_loopback {
+    let dns = o.dns.unwrap_or(if o.allow_loopback || o.loopback_only {
         DnsMode::Off
     } else {
         DnsMode::System
     });
     let mut c = CrawlConfig::new(network, bootstrap);
+    if o.loopback_only && (o.allow_private || dns == DnsMode::System) {
+        bail!(
+            "--loopback-only contacts nothing but loopback: drop --allow-private and --dns system"
+        );
+    }
     c.policy = EgressPolicy {
-        allow_loopback: o.allow_loopback,
+        allow_loopback: o.allow_loopback || o.loopback_only,
         allow_private: o.allow_private,
         resolve_dns: dns == DnsMode::System,
+        allow_public: !o.loopback_only,
     };
     c.resolver = resolver.unwrap_or_else(|| Arc::new(SystemResolver));
     c.concurrency = o.concurrency;

@@ -24,7 +24,7 @@ struct DefaultOptions {
 pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     output::prepare_dir(&a.out)?;
     let db = a.out.join("crawl.sqlite");
-    let mut options = DefaultOptions::try_parse_from(["demo", "--allow-loopback", "--dns", "off"])
+    let mut options = DefaultOptions::try_parse_from(["demo", "--loopback-only"])
         .context("internal: default crawl options")?
         .options;
     options.concurrency = a.concurrency;
@@ -32,6 +32,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         nodes: a.nodes,
         seed: a.seed,
         subnet: a.subnet,
+        profile: a.profile.into(),
         ..SimnetConfig::default()
     })
     .await
@@ -41,7 +42,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         .write_json(&truth_path)
         .context("cannot write the ground truth")?;
     ui.note(format!(
-        "simnet: {} live nodes on 127.{}.x.y:1789, {} bootstrap nodes; crawling…",
+        "simnet: {} live nodes on 127.{}.x.y, {} bootstrap nodes; crawling…",
         net.live_addresses().len(),
         a.subnet,
         net.bootstrap().len()

@@ -16,6 +16,7 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         nodes: a.nodes,
         seed: a.seed,
         subnet: a.subnet,
+        profile: a.profile.into(),
         network: a.network,
         ..SimnetConfig::default()
     })
@@ -33,7 +34,7 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         ui.note(format!("bootstrap list written to {}", path.display()));
     }
     ui.note(format!(
-        "serving {} simulated {} nodes on 127.{}.x.y:1789 (bootstrap: {}); Ctrl-C to stop",
+        "serving {} simulated {} nodes on 127.{}.x.y (bootstrap: {}); Ctrl-C to stop",
         net.live_addresses().len(),
         a.network,
         a.subnet,

@@ -133,21 +133,23 @@ impl GroundTruth {
         lists_of: impl Fn(usize) -> Vec<Vec<u32>>,
     ) -> GroundTruth {
         let n = topology.nodes.len();
-        let mut nodes: Vec<TruthNode> = topology
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| TruthNode {
-                address: e.address.to_string(),
-                id: e.id,
-                live: i < n,
-                version: topology.nodes.get(i).map(|nd| nd.version.to_string()),
-                outside: topology.outside.binary_search(&(i as u32)).is_ok(),
-            })
-            .collect();
+        // One node per address: an address advertised under several ids (a hub also
+        // listed with a null id) is the node its first entry (the live one) says.
+        let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut nodes: Vec<TruthNode> = Vec::with_capacity(topology.entries.len());
+        for (i, e) in topology.entries.iter().enumerate() {
+            let address = e.address.to_string();
+            if known.insert(address.clone()) {
+                nodes.push(TruthNode {
+                    address,
+                    id: e.id,
+                    live: i < n,
+                    version: topology.nodes.get(i).map(|nd| nd.version.to_string()),
+                    outside: topology.outside.binary_search(&(i as u32)).is_ok(),
+                });
+            }
+        }
         // Addresses first announced by PUT: something answered the callback there.
-        let mut known: std::collections::HashSet<String> =
-            nodes.iter().map(|t| t.address.clone()).collect();
         for (k, e) in extra.iter().enumerate() {
             let address = e.address.to_string();
             if known.insert(address.clone()) {
