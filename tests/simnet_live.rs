@@ -132,8 +132,15 @@ async fn add_peer_against_a_running_simnet_then_crawl_matches_current_truth() {
     let node = t.entries[a].to_string();
     let peer = t.entries[b].to_string();
 
-    let o = add_peer_async(vec!["--node".into(), node.clone(), "--peer".into(), peer]).await;
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // `--flag=value`: a base64url id may start with '-', which would read as a flag.
+    let o = add_peer_async(vec![format!("--node={node}"), format!("--peer={peer}")]).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{} {}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout(&o).starts_with("added"), "{}", stdout(&o));
     let truth = net.current_truth();
     let cut = truth
@@ -145,7 +152,7 @@ async fn add_peer_against_a_running_simnet_then_crawl_matches_current_truth() {
 
     // Nothing listens there: the 400 reason is printed.
     let dead = format!("127.{subnet}.250.250:1789");
-    let o = add_peer_async(vec!["--node".into(), node.clone(), "--peer".into(), dead]).await;
+    let o = add_peer_async(vec![format!("--node={node}"), format!("--peer={dead}")]).await;
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).starts_with(r#"rejected (400): Invalid hostaddress: IsNotReachable ""#),
@@ -154,10 +161,8 @@ async fn add_peer_against_a_running_simnet_then_crawl_matches_current_truth() {
     );
     // The node itself.
     let o = add_peer_async(vec![
-        "--node".into(),
-        node.clone(),
-        "--peer".into(),
-        node.clone(),
+        format!("--node={node}"),
+        format!("--peer={node}"),
         "--network".into(),
         "mempool".into(),
         "--chain".into(),
@@ -172,8 +177,7 @@ async fn add_peer_against_a_running_simnet_then_crawl_matches_current_truth() {
     let o = add_peer_async(vec![
         "--node".into(),
         "8.8.8.8:1789".into(),
-        "--peer".into(),
-        node.clone(),
+        format!("--peer={node}"),
     ])
     .await;
     assert_eq!(o.status.code(), Some(1));
@@ -184,4 +188,107 @@ async fn add_peer_against_a_running_simnet_then_crawl_matches_current_truth() {
     assert_ne!(want, net.truth().expected());
     crawl_matches(&net, &want).await;
     net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cut_heights_are_stored_per_node() {
+    use chainweb_crawler::cli::crawl::{
+        crawl_config, node_info_settings, record_cut_heights, run_crawl,
+    };
+    use clap::Parser;
+    #[derive(Parser)]
+    struct W {
+        #[command(flatten)]
+        o: chainweb_crawler::cli::args::CrawlOptions,
+    }
+    let net = Simnet::start(SimnetConfig {
+        nodes: 60,
+        seed: 4,
+        subnet: support::subnet(),
+        profile: Profile::Realistic,
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let dir = support::scratch("cut-heights");
+    let db = dir.join("c.sqlite");
+    let options = W::try_parse_from(["t", "--loopback-only", "--cut-heights"])
+        .expect("flags")
+        .o;
+    let config = crawl_config(NetworkId::Mainnet01, net.bootstrap(), &options, None).expect("ok");
+    let (settings, resolver) = node_info_settings(&config, &options).expect("asked for");
+    let ui = chainweb_crawler::cli::output::Ui {
+        progress: false,
+        notes: false,
+    };
+    let finished = run_crawl(
+        config,
+        &db,
+        serde_json::json!({}),
+        ui,
+        std::future::pending(),
+    )
+    .await
+    .expect("crawl");
+    record_cut_heights(&db, finished.id, &settings, resolver, &ui)
+        .await
+        .expect("cut heights");
+    let store = chainweb_crawler::store::Store::open(&db).expect("open");
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare("SELECT hostname, port, cut_height, self_hostname, self_port, mempool_p2p, error FROM crawl_node_info WHERE crawl_id = ?1")
+        .expect("prepare");
+    type Row = (
+        String,
+        u16,
+        Option<i64>,
+        Option<String>,
+        Option<u16>,
+        Option<bool>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = stmt
+        .query_map([finished.id.0], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let t = net.topology();
+    let visited = net
+        .truth()
+        .expected()
+        .nodes
+        .values()
+        .filter(|v| **v == Some(true))
+        .count();
+    assert_eq!(rows.len(), visited);
+    let ports: std::collections::BTreeSet<u16> = rows.iter().map(|r| r.1).collect();
+    assert!(ports.len() > 1, "several ports: {ports:?}");
+    for (host, port, height, self_host, self_port, mempool, error) in rows {
+        let i = t
+            .nodes
+            .iter()
+            .position(|n| n.addr.ip().to_string() == host && n.addr.port() == port)
+            .expect("a live node");
+        let want = chainweb_crawler::simnet::info::cut_height(t, i).map(|h| h as i64);
+        assert_eq!(height, want, "{host}:{port}");
+        assert_eq!(self_host.as_deref(), Some(host.as_str()));
+        assert_eq!(self_port, Some(port));
+        assert_eq!(
+            mempool,
+            Some(chainweb_crawler::simnet::info::mempool_p2p_enabled(t, i))
+        );
+        assert_eq!(error, None);
+    }
+    net.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -118,6 +118,10 @@ pub struct DemoArgs {
     /// Nodes crawled at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Also read every reachable node's cut height and self-reported address (as
+    /// `crawl --cut-heights`).
+    #[arg(long)]
+    pub cut_heights: bool,
     /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -173,6 +177,10 @@ pub struct CrawlOptions {
     /// Nodes crawled at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// After the crawl, read `GET …/cut` and `GET …/config` of every reachable node and
+    /// store its cut height and self-reported address (view crawl_node_info).
+    #[arg(long)]
+    pub cut_heights: bool,
     /// Peer lists fetched at once from one node.
     #[arg(long, default_value_t = 4)]
     pub per_node: usize,

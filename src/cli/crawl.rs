@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::api::{NetworkId, PeerInfo, parse_bootstrap_list};
+use crate::crawl::node_info::{NodeInfoSettings, fetch_node_info};
 use crate::crawl::resolve::{NameResolver, SystemResolver};
 use crate::crawl::{CrawlConfig, EgressPolicy, Engine, FetchLimits, Outcome, Progress, Summary};
 use crate::graph::Stats;
@@ -252,8 +253,12 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
     output::prepare_dir(&a.out)?;
     output::prepare_db_dir(&a.db)?;
     let params = parameters(a.network, &bootstrap, &a.crawl);
+    let info = node_info_settings(&config, &a.crawl);
     let finished = run_crawl(config, &a.db, params, *ui, ctrl_c(*ui)).await?;
     ui.note(describe(&finished.summary, finished.id, &a.db));
+    if let Some((settings, resolver)) = info {
+        record_cut_heights(&a.db, finished.id, &settings, resolver, ui).await?;
+    }
     let (stats, files) = write_outputs(&a.db, finished.id, &a.out)?;
     if !matches!(finished.summary.outcome, Outcome::Failed(_)) {
         print_stats(&stats, a.json)?;
@@ -265,4 +270,54 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
         files.stats.display()
     ));
     Ok(exit_for(&finished.summary))
+}
+
+/// The node-info settings of a crawl with `--cut-heights`, else `None`.
+pub fn node_info_settings(
+    c: &CrawlConfig,
+    o: &CrawlOptions,
+) -> Option<(NodeInfoSettings, Arc<dyn NameResolver>)> {
+    o.cut_heights.then(|| {
+        (
+            NodeInfoSettings {
+                network: c.network,
+                policy: c.policy.clone(),
+                concurrency: c.concurrency,
+                timeout: c.limits.request_timeout,
+                max_body_bytes: c.limits.max_body_bytes,
+            },
+            c.resolver.clone(),
+        )
+    })
+}
+
+/// `--cut-heights`: reads cut and config of every reachable node of the crawl and stores
+/// them (view `crawl_node_info`).
+///
+/// # Errors
+/// Database failures; unreachable nodes are rows with an error, not failures.
+pub async fn record_cut_heights(
+    db: &Path,
+    id: CrawlId,
+    settings: &NodeInfoSettings,
+    resolver: Arc<dyn NameResolver>,
+    ui: &Ui,
+) -> Result<()> {
+    let store =
+        Store::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let nodes = store
+        .reachable_nodes(id)
+        .context("cannot read the reachable nodes")?;
+    let rows = fetch_node_info(nodes, settings, resolver)
+        .await
+        .map_err(|e| anyhow!("cannot read cut heights: {e}"))?;
+    store
+        .record_node_info(id, &rows)
+        .context("cannot store the cut heights")?;
+    let read = rows.iter().filter(|r| r.cut_height.is_some()).count();
+    ui.note(format!(
+        "cut heights: {read} of {} reachable nodes answered (view crawl_node_info)",
+        rows.len()
+    ));
+    Ok(())
 }

@@ -28,6 +28,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         .context("internal: default crawl options")?
         .options;
     options.concurrency = a.concurrency;
+    options.cut_heights = a.cut_heights;
     let net = Simnet::start(SimnetConfig {
         nodes: a.nodes,
         seed: a.seed,
@@ -50,7 +51,11 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let bootstrap = net.bootstrap();
     let config = crawl::crawl_config(net.config().network, bootstrap.clone(), &options, None)?;
     let params = crawl::parameters(net.config().network, &bootstrap, &options);
+    let info = crawl::node_info_settings(&config, &options);
     let finished = crawl::run_crawl(config, &db, params, *ui, ctrl_c(*ui)).await;
+    if let (Ok(f), Some((settings, resolver))) = (&finished, info) {
+        crawl::record_cut_heights(&db, f.id, &settings, resolver, ui).await?;
+    }
     let expected = net.truth().expected();
     net.shutdown().await;
     let finished = finished?;

@@ -38,6 +38,7 @@
 //! consistency. Edges carry no foreign keys (see `schema`) so that ten million rows per
 //! crawl stay cheap to write and small on disk.
 
+mod node_info;
 mod read;
 pub mod schema;
 mod sql;
@@ -52,6 +53,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use crate::api::NetworkId;
 
+pub use node_info::NodeInfoRow;
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};
 pub use writer::{WRITER_CHANNEL_CAPACITY, WriterStats, spawn_writer};
 

@@ -129,8 +129,30 @@ FROM invalid_entries AS i
 JOIN nodes AS n ON n.crawl_id = i.crawl_id AND n.node = i.src;
 "#;
 
+/// Migration 2: what `crawl --cut-heights` reads from each reachable node's `GET …/cut`
+/// and `GET …/config`, and the companion view `crawl_node_info` (the columns of
+/// `crawl_nodes` stay as they are).
+const MIGRATION_2: &str = r#"
+CREATE TABLE node_info (
+    crawl_id      INTEGER NOT NULL REFERENCES crawls (id) ON DELETE CASCADE,
+    node          INTEGER NOT NULL,
+    cut_height    INTEGER,
+    self_hostname TEXT,
+    self_port     INTEGER,
+    mempool_p2p   INTEGER,
+    error         TEXT,
+    PRIMARY KEY (crawl_id, node)
+) WITHOUT ROWID;
+
+CREATE VIEW crawl_node_info AS
+SELECT i.crawl_id, n.hostname, n.port, i.cut_height, i.self_hostname, i.self_port,
+       i.mempool_p2p, i.error
+FROM node_info AS i
+JOIN nodes AS n ON n.crawl_id = i.crawl_id AND n.node = i.node;
+"#;
+
 /// Every migration, oldest first. Append only (see the module docs).
-const MIGRATIONS: &[&str] = &[MIGRATION_1];
+const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_2];
 
 /// The schema version this program writes: the number of migrations it knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -164,6 +186,19 @@ pub const PUBLIC_VIEWS: &[(&str, &[&str])] = &[
             "dst_peer_id",
             "network",
             "chain",
+        ],
+    ),
+    (
+        "crawl_node_info",
+        &[
+            "crawl_id",
+            "hostname",
+            "port",
+            "cut_height",
+            "self_hostname",
+            "self_port",
+            "mempool_p2p",
+            "error",
         ],
     ),
 ];
@@ -218,7 +253,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 6);
     }
 
     #[test]
