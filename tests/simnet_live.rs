@@ -292,3 +292,69 @@ async fn cut_heights_are_stored_per_node() {
     net.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_4096_certificates_are_crawled_and_fingerprinted_like_the_default() {
+    use chainweb_crawler::cli::crawl::{crawl_config, run_crawl};
+    use chainweb_crawler::simnet::KeyKind;
+    use clap::Parser;
+    #[derive(Parser)]
+    struct W {
+        #[command(flatten)]
+        o: chainweb_crawler::cli::args::CrawlOptions,
+    }
+    for key_kind in [KeyKind::Rsa4096, KeyKind::Ed25519] {
+        let net = Simnet::start(SimnetConfig {
+            nodes: 3,
+            seed: 2,
+            subnet: support::subnet(),
+            key_kind,
+            ..SimnetConfig::default()
+        })
+        .await
+        .expect("simnet starts");
+        let dir = support::scratch("rsa-certs");
+        let db = dir.join("c.sqlite");
+        let options = W::try_parse_from(["t", "--loopback-only"])
+            .expect("flags")
+            .o;
+        let config =
+            crawl_config(NetworkId::Mainnet01, net.bootstrap(), &options, None).expect("ok");
+        let ui = chainweb_crawler::cli::output::Ui {
+            progress: false,
+            notes: false,
+        };
+        let finished = run_crawl(
+            config,
+            &db,
+            serde_json::json!({}),
+            ui,
+            std::future::pending(),
+        )
+        .await
+        .expect("crawl");
+        let store = chainweb_crawler::store::Store::open(&db).expect("open");
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT hostname, port, tls_fingerprint FROM crawl_nodes WHERE crawl_id = ?1 AND reachable = 1")
+            .expect("prepare");
+        let rows: Vec<(String, u16, String)> = stmt
+            .query_map([finished.id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(rows.len(), 3, "{key_kind:?}");
+        for (host, port, fp) in rows {
+            let want = net
+                .truth()
+                .nodes
+                .iter()
+                .find(|n| n.address == format!("{host}:{port}"))
+                .and_then(|n| n.id)
+                .expect("live node with id");
+            assert_eq!(fp, want.to_string(), "{key_kind:?} {host}");
+        }
+        net.shutdown().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

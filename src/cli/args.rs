@@ -112,6 +112,11 @@ pub struct DemoArgs {
     /// Shape of the simulated network.
     #[arg(long, value_enum, default_value_t = ProfileArg::Clean)]
     pub profile: ProfileArg,
+    /// Give nodes RSA-4096 / SHA-512 certificates like real nodes (one key made at start,
+    /// shared by all nodes; ids change per run) instead of the fast, reproducible Ed25519
+    /// default.
+    #[arg(long)]
+    pub real_certs: bool,
     /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json and truth.json.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
@@ -238,6 +243,11 @@ pub struct SimnetArgs {
     /// Shape of the simulated network.
     #[arg(long, value_enum, default_value_t = ProfileArg::Clean)]
     pub profile: ProfileArg,
+    /// Give nodes RSA-4096 / SHA-512 certificates like real nodes (one key made at start,
+    /// shared by all nodes; ids change per run) instead of the fast, reproducible Ed25519
+    /// default.
+    #[arg(long)]
+    pub real_certs: bool,
     /// Write the ground truth (every node and every list served) as JSON here; rewritten
     /// after every accepted PUT.
     #[arg(long, value_name = "FILE")]

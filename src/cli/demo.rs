@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crate::simnet::{Simnet, SimnetConfig};
+use crate::simnet::{KeyKind, Simnet, SimnetConfig};
 use crate::store::Store;
 use crate::verify;
 
@@ -34,6 +34,11 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         seed: a.seed,
         subnet: a.subnet,
         profile: a.profile.into(),
+        key_kind: if a.real_certs {
+            KeyKind::Rsa4096
+        } else {
+            KeyKind::default()
+        },
         ..SimnetConfig::default()
     })
     .await

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::simnet::{Simnet, SimnetConfig};
+use crate::simnet::{KeyKind, Simnet, SimnetConfig};
 
 use super::Exit;
 use super::args::SimnetArgs;
@@ -17,6 +17,11 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         seed: a.seed,
         subnet: a.subnet,
         profile: a.profile.into(),
+        key_kind: if a.real_certs {
+            KeyKind::Rsa4096
+        } else {
+            KeyKind::default()
+        },
         network: a.network,
         ..SimnetConfig::default()
     })
