@@ -27,6 +27,26 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
     })
     .await
     .context("cannot start the simulated network")?;
+    if a.profile == super::args::ProfileArg::Realistic {
+        let f = crate::simnet::realistic::figures(net.topology());
+        ui.note(format!(
+            "realistic profile: cut lists {}-{} entries (median {}), {:.0} % stale, {:.0} % outside, \
+             {:.0} % null ids, {} nodes on port {}, {} /24 blocks (largest {:?})",
+            f.cut_sizes.0,
+            f.cut_sizes.2,
+            f.cut_sizes.1,
+            f.stale_share * 100.0,
+            f.outside_share * 100.0,
+            f.null_id_share * 100.0,
+            f.ports
+                .get(&crate::simnet::realistic::PROVIDER_PORT)
+                .copied()
+                .unwrap_or(0),
+            crate::simnet::realistic::PROVIDER_PORT,
+            f.blocks,
+            f.top_blocks.iter().take(3).collect::<Vec<_>>()
+        ));
+    }
     if let Some(path) = &a.truth {
         net.truth()
             .write_json(path)

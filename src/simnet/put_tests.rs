@@ -440,3 +440,34 @@ async fn cut_and_config_are_served_with_head() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn development_skips_the_reserved_check_but_never_dials_out() {
+    bounded(async {
+        let net = Simnet::start(SimnetConfig {
+            network: NetworkId::Development,
+            ..config(167, 3)
+        })
+        .await
+        .unwrap();
+        let c = client(false);
+        let node = &net.live_addresses()[0];
+        let u = format!(
+            "{}{}",
+            node.origin(),
+            PeerNetwork::Cut.peer_path(NetworkId::Development)
+        );
+        let r = send(
+            c.put(&u)
+                .header("content-type", "application/json;charset=utf-8")
+                .body(json!({"id": null, "address": {"hostname": "10.1.2.3", "port": 1789}}).to_string()),
+        )
+        .await;
+        assert_eq!(
+            r.body,
+            r#"Invalid hostaddress: IsNotReachable "HostCannotConnect \"10.1.2.3\" [simnet dials only loopback addresses]""#
+        );
+        net.shutdown().await;
+    })
+    .await;
+}
