@@ -44,7 +44,8 @@ async fn crawl_of_200_nodes_matches_ground_truth_per_network() {
         EgressPolicy {
             allow_loopback: true,
             allow_private: false,
-            resolve_dns: false
+            resolve_dns: false,
+            allow_public: true,
         },
         "a loopback crawl resolves no names by default"
     );

@@ -21,6 +21,7 @@ async fn engine_finds_every_edge_of_the_ground_truth() {
         allow_loopback: true,
         allow_private: false,
         resolve_dns: false,
+        allow_public: true,
     };
     config.limits.page_limit = 50;
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
@@ -54,6 +55,7 @@ fn loopback_config(net: &Simnet) -> CrawlConfig {
         allow_loopback: true,
         allow_private: false,
         resolve_dns: false,
+        allow_public: false,
     };
     config
 }
@@ -111,6 +113,7 @@ async fn visits_cut_short_by_an_interrupt_are_failed_interrupted() {
         allow_loopback: true,
         allow_private: false,
         resolve_dns: false,
+        allow_public: false,
     };
     config.limits.request_timeout = std::time::Duration::from_secs(60);
     config.limits.node_timeout = std::time::Duration::from_secs(60);

@@ -368,6 +368,7 @@ async fn dns_names_are_resolved_by_the_hook_and_checked_by_the_policy() {
         allow_loopback: true,
         allow_private: false,
         resolve_dns: true,
+        allow_public: false,
     };
     config.resolver = std::sync::Arc::new(resolver);
     config.per_node = 4;

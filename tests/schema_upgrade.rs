@@ -130,6 +130,10 @@ const CONTRACT: &[(&str, &str)] = &[
          crawls_seen, crawls_reached, last_reached_crawl_id, last_reachable, last_version, \
          last_peer_id, last_tls_fingerprint",
     ),
+    (
+        "crawl_node_info",
+        "crawl_id, hostname, port, cut_height, self_hostname, self_port, mempool_p2p, error",
+    ),
 ];
 
 /// Each contract view's columns start with the contract's (appended columns allowed), and

@@ -12,3 +12,4 @@ mod queries;
 mod report;
 mod scheduled;
 mod schema_upgrade;
+mod simnet_live;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{NetworkId, PeerInfo};
-use crate::simnet::Profile;
 
 /// Maps the Kadena chainweb peer-to-peer network into SQLite.
 ///
@@ -56,7 +55,7 @@ pub enum Command {
     Simnet(SimnetArgs),
     /// Print reachability statistics of a stored crawl.
     Stats(StatsArgs),
-    /// Export a stored crawl as DOT, GraphML or JSON.
+    /// Export a stored crawl as DOT, GraphML, JSON, CSV or a peer list.
     Export(ExportArgs),
     /// What changed between two stored crawls (default: the last two).
     Diff(super::diff::DiffArgs),
@@ -64,6 +63,44 @@ pub enum Command {
     Prune(super::diff::PruneArgs),
     /// Write a self-contained HTML report of a stored crawl: summary, topology map, charts.
     Report(ReportArgs),
+    /// Announce a peer to one node (PUT of its peer list) and print the node's answer.
+    AddPeer(AddPeerArgs),
+}
+
+/// Options of `add-peer`.
+#[derive(Debug, Args)]
+pub struct AddPeerArgs {
+    /// The node to tell, as `[<id>@]<host>:<port>`; must be a loopback address unless
+    /// --allow-remote is given.
+    #[arg(long, value_name = "PEER", value_parser = parse_peer)]
+    pub node: PeerInfo,
+    /// The peer to announce, as `[<id>@]<host>:<port>` (sent as its PeerInfo JSON).
+    #[arg(long, value_name = "PEER", value_parser = parse_peer)]
+    pub peer: PeerInfo,
+    /// Which peer list: the cut network or a chain's mempool network.
+    #[arg(long, value_enum, default_value_t = PeerNetworkKind::Cut)]
+    pub network: PeerNetworkKind,
+    /// The chain of a mempool list.
+    #[arg(long)]
+    pub chain: Option<u16>,
+    /// Chainweb version in the URL path.
+    #[arg(long, default_value = "mainnet01", value_parser = parse_network)]
+    pub chainweb_version: NetworkId,
+    /// Allow a non-loopback target (an IP literal the egress policy allows: public only).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Seconds to wait for the answer (the node's own callback takes up to 4 s).
+    #[arg(long, default_value_t = 15.0)]
+    pub timeout: f64,
+}
+
+/// A peer network kind on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeerNetworkKind {
+    /// The cut network (`cut/peer`).
+    Cut,
+    /// A chain's mempool network (`chain/N/mempool/peer`, with --chain).
+    Mempool,
 }
 
 /// Options of `demo`.
@@ -78,6 +115,15 @@ pub struct DemoArgs {
     /// Second octet of the simulated addresses (127.<subnet>.x.y), to run several at once.
     #[arg(long, default_value_t = 1)]
     pub subnet: u8,
+    /// Shape of the simulated network (the well-behaved part is compared with the ground
+    /// truth; with `hostile`, each fault is checked alone).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Clean)]
+    pub profile: ProfileArg,
+    /// Give nodes RSA-4096 / SHA-512 certificates like real nodes (one key made at start,
+    /// shared by all nodes; ids change per run) instead of the fast, reproducible Ed25519
+    /// default.
+    #[arg(long)]
+    pub real_certs: bool,
     /// Folder for crawl.sqlite, cut.dot, network.graphml, stats.json, report.html and
     /// truth.json.
     #[arg(long, default_value = "output")]
@@ -85,13 +131,13 @@ pub struct DemoArgs {
     /// Nodes crawled at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Also read every reachable node's cut height and self-reported address (as
+    /// `crawl --cut-heights`).
+    #[arg(long)]
+    pub cut_heights: bool,
     /// Print the statistics as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Shape of the simulated network: `clean`, or `hostile` (one node per fault kind;
-    /// the well-behaved part is compared with the ground truth, each fault checked alone).
-    #[arg(long, default_value = "clean", value_parser = parse_profile)]
-    pub profile: Profile,
 }
 
 /// Options of `crawl`.
@@ -134,6 +180,11 @@ pub struct CrawlOptions {
     /// Also contact private, CGNAT and unique-local addresses (lab networks).
     #[arg(long)]
     pub allow_private: bool,
+    /// Contact nothing but loopback addresses (simulated networks): implies
+    /// --allow-loopback and --dns off; public, private and every other address is recorded
+    /// as skipped by policy. `demo` always crawls so.
+    #[arg(long)]
+    pub loopback_only: bool,
     /// How DNS names are handled: `system` resolves them (then checks the addresses against
     /// the policy); `off` records them without contacting them. Default: system, or off
     /// with --allow-loopback.
@@ -142,6 +193,10 @@ pub struct CrawlOptions {
     /// Nodes crawled at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// After the crawl, read `GET …/cut` and `GET …/config` of every reachable node and
+    /// store its cut height and self-reported address (view crawl_node_info).
+    #[arg(long)]
+    pub cut_heights: bool,
     /// Peer lists fetched at once from one node.
     #[arg(long, default_value_t = 4)]
     pub per_node: usize,
@@ -201,23 +256,49 @@ pub struct SimnetArgs {
     /// Chainweb network the nodes claim to be.
     #[arg(long, default_value = "mainnet01", value_parser = parse_network)]
     pub network: NetworkId,
-    /// Write the ground truth (every node and every list served) as JSON here.
+    /// Shape of the simulated network.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Clean)]
+    pub profile: ProfileArg,
+    /// Give nodes RSA-4096 / SHA-512 certificates like real nodes (one key made at start,
+    /// shared by all nodes; ids change per run) instead of the fast, reproducible Ed25519
+    /// default.
+    #[arg(long)]
+    pub real_certs: bool,
+    /// Write the ground truth (every node and every list served) as JSON here; rewritten
+    /// after every accepted PUT.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
-    /// Shape of the simulated network: `clean`, or `hostile` (one node per fault kind; the
-    /// ground truth names each faulty node and what a crawler must record for it).
-    #[arg(long, default_value = "clean", value_parser = parse_profile)]
-    pub profile: Profile,
     /// Churn between crawls.
     #[command(flatten)]
     pub churn: super::simnet::ChurnArgs,
 }
 
-fn parse_profile(s: &str) -> Result<Profile, String> {
-    s.parse()
+/// A simulated network's shape on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// Plain: every node on 1789, short lists, about 10 % stale entries, all loopback.
+    Clean,
+    /// Like the real network: a provider cluster on port 31350, hubs, cut lists of
+    /// 64–300 entries, 20–40 % stale entries, outside (never contacted) entries, two
+    /// version groups. Crawl it with --loopback-only.
+    Realistic,
+    /// The clean network plus one node per fault kind (hangs, floods, loops, lies, bad
+    /// entries, forbidden redirects); the ground truth names each faulty node and what a
+    /// crawler must record for it. At least 80 nodes.
+    Hostile,
+}
+
+impl From<ProfileArg> for crate::simnet::Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Clean => crate::simnet::Profile::Clean,
+            ProfileArg::Realistic => crate::simnet::Profile::Realistic,
+            ProfileArg::Hostile => crate::simnet::Profile::Hostile,
+        }
+    }
 }
 
 /// Which crawl of a database.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use crate::api::{NetworkId, PeerInfo, parse_bootstrap_list};
+use crate::crawl::node_info::{NodeInfoSettings, fetch_node_info};
 use crate::crawl::resolve::{NameResolver, SystemResolver};
 use crate::crawl::{CrawlConfig, EgressPolicy, Engine, FetchLimits, Outcome, Progress, Summary};
 use crate::graph::Stats;
@@ -38,16 +39,24 @@ pub fn crawl_config(
     o: &CrawlOptions,
     resolver: Option<Arc<dyn NameResolver>>,
 ) -> Result<CrawlConfig> {
-    let dns = o.dns.unwrap_or(if o.allow_loopback {
+    let dns = o.dns.unwrap_or(if o.allow_loopback || o.loopback_only {
         DnsMode::Off
     } else {
         DnsMode::System
     });
     let mut c = CrawlConfig::new(network, bootstrap);
+    if o.loopback_only && (o.allow_private || dns == DnsMode::System) {
+        return Err(UsageError(
+            "--loopback-only contacts nothing but loopback: drop --allow-private and --dns system"
+                .into(),
+        )
+        .into());
+    }
     c.policy = EgressPolicy {
-        allow_loopback: o.allow_loopback,
+        allow_loopback: o.allow_loopback || o.loopback_only,
         allow_private: o.allow_private,
         resolve_dns: dns == DnsMode::System,
+        allow_public: !o.loopback_only,
     };
     c.resolver = resolver.unwrap_or_else(|| Arc::new(SystemResolver));
     c.concurrency = o.concurrency;
@@ -286,4 +295,54 @@ pub fn report_end(ui: &Ui, summary: &Summary, id: CrawlId, db: &Path) {
 /// `chainweb-crawler crawl`: one crawl, or crawls on a schedule (see `schedule`).
 pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
     super::schedule::run(a, ui).await
+}
+
+/// The node-info settings of a crawl with `--cut-heights`, else `None`.
+pub fn node_info_settings(
+    c: &CrawlConfig,
+    o: &CrawlOptions,
+) -> Option<(NodeInfoSettings, Arc<dyn NameResolver>)> {
+    o.cut_heights.then(|| {
+        (
+            NodeInfoSettings {
+                network: c.network,
+                policy: c.policy.clone(),
+                concurrency: c.concurrency,
+                timeout: c.limits.request_timeout,
+                max_body_bytes: c.limits.max_body_bytes,
+            },
+            c.resolver.clone(),
+        )
+    })
+}
+
+/// `--cut-heights`: reads cut and config of every reachable node of the crawl and stores
+/// them (view `crawl_node_info`).
+///
+/// # Errors
+/// Database failures; unreachable nodes are rows with an error, not failures.
+pub async fn record_cut_heights(
+    db: &Path,
+    id: CrawlId,
+    settings: &NodeInfoSettings,
+    resolver: Arc<dyn NameResolver>,
+    ui: &Ui,
+) -> Result<()> {
+    let store =
+        Store::open(db).with_context(|| format!("cannot open database {}", db.display()))?;
+    let nodes = store
+        .reachable_nodes(id)
+        .context("cannot read the reachable nodes")?;
+    let rows = fetch_node_info(nodes, settings, resolver)
+        .await
+        .map_err(|e| anyhow!("cannot read cut heights: {e}"))?;
+    store
+        .record_node_info(id, &rows)
+        .context("cannot store the cut heights")?;
+    let read = rows.iter().filter(|r| r.cut_height.is_some()).count();
+    ui.note(format!(
+        "cut heights: {read} of {} reachable nodes answered (view crawl_node_info)",
+        rows.len()
+    ));
+    Ok(())
 }

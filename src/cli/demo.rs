@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crate::simnet::{Simnet, SimnetConfig};
+use crate::simnet::{KeyKind, Simnet, SimnetConfig};
 use crate::store::Store;
 use crate::{verify, verify_faults};
 
@@ -25,10 +25,11 @@ struct DefaultOptions {
 pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     output::prepare_dir(&a.out)?;
     let db = a.out.join("crawl.sqlite");
-    let mut options = DefaultOptions::try_parse_from(["demo", "--allow-loopback", "--dns", "off"])
+    let mut options = DefaultOptions::try_parse_from(["demo", "--loopback-only"])
         .context("internal: default crawl options")?
         .options;
     options.concurrency = a.concurrency;
+    options.cut_heights = a.cut_heights;
     // Check the settings before the network is built: a bad flag should cost nothing. The
     // bootstrap list is not known yet; any loopback entry stands in for it.
     let stand_in = crate::api::PeerInfo::new(
@@ -48,7 +49,12 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         nodes: a.nodes,
         seed: a.seed,
         subnet: a.subnet,
-        profile: a.profile,
+        profile: a.profile.into(),
+        key_kind: if a.real_certs {
+            KeyKind::Rsa4096
+        } else {
+            KeyKind::default()
+        },
         ..SimnetConfig::default()
     })
     .await
@@ -58,7 +64,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         .write_json(&truth_path)
         .context("cannot write the ground truth")?;
     ui.note(format!(
-        "simnet: {} live nodes on 127.{}.x.y:1789, {} bootstrap nodes; crawling…",
+        "simnet: {} live nodes on 127.{}.x.y, {} bootstrap nodes; crawling…",
         net.live_addresses().len(),
         a.subnet,
         net.bootstrap().len()
@@ -66,7 +72,11 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let bootstrap = net.bootstrap();
     let config = crawl::crawl_config(net.config().network, bootstrap.clone(), &options, None)?;
     let params = crawl::parameters(net.config().network, &bootstrap, &options);
+    let info = crawl::node_info_settings(&config, &options);
     let finished = crawl::run_crawl(config, &db, params, *ui, interrupt::interrupted(*ui)).await;
+    if let (Ok(f), Some((settings, resolver))) = (&finished, info) {
+        crawl::record_cut_heights(&db, f.id, &settings, resolver, ui).await?;
+    }
     let expected = net.truth().expected();
     let faults = net.truth().faults.clone();
     net.shutdown().await;

@@ -3,6 +3,7 @@
 //! stdout carries data only (statistics, JSON, exports to `-`); progress, notes and errors
 //! go to stderr. Peer-controlled strings are sanitized before they are printed.
 
+mod add_peer;
 pub mod args;
 pub mod crawl;
 mod demo;
@@ -114,5 +115,6 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Diff(a) => diff::diff(a),
         args::Command::Prune(a) => diff::prune(a),
         args::Command::Report(a) => html_report::run(a, &ui),
+        args::Command::AddPeer(a) => add_peer::run(a).await,
     }
 }

@@ -15,8 +15,8 @@ use crate::store::{CrawlSummary, Store};
 use super::Exit;
 use super::args::CrawlArgs;
 use super::crawl::{
-    Finished, bootstrap_list, crawl_config, exit_for, parameters, print_stats, report_end,
-    run_crawl, write_outputs,
+    Finished, bootstrap_list, crawl_config, exit_for, node_info_settings, parameters, print_stats,
+    record_cut_heights, report_end, run_crawl, write_outputs,
 };
 use super::duration::parse_duration;
 use super::output::{self, Ui};
@@ -69,8 +69,12 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
         let started = Instant::now();
         let config = crawl_config(a.network, bootstrap.clone(), &a.crawl, None)?;
         let params = parameters(a.network, &bootstrap, &a.crawl);
+        let info = node_info_settings(&config, &a.crawl);
         let finished = run_crawl(config, &a.db, params, *ui, stopped(stop_rx.clone())).await?;
         report_end(ui, &finished.summary, finished.id, &a.db);
+        if let Some((settings, resolver)) = info {
+            record_cut_heights(&a.db, finished.id, &settings, resolver, ui).await?;
+        }
         let (stats, files) = write_outputs(&a.db, finished.id, &a.out)?;
         let report = super::html_report::write(&a.db, finished.id, &a.out)?;
         if !matches!(finished.summary.outcome, Outcome::Failed(_)) {

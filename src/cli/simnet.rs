@@ -1,12 +1,12 @@
 //! `simnet`: serve a simulated network until Ctrl-C.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::simnet::{Simnet, SimnetConfig};
+use crate::simnet::{KeyKind, Simnet, SimnetConfig};
 
 use super::Exit;
 use super::args::SimnetArgs;
@@ -38,12 +38,37 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         nodes: a.nodes,
         seed: a.seed,
         subnet: a.subnet,
+        profile: a.profile.into(),
+        key_kind: if a.real_certs {
+            KeyKind::Rsa4096
+        } else {
+            KeyKind::default()
+        },
         network: a.network,
-        profile: a.profile,
         ..SimnetConfig::default()
     })
     .await
     .context("cannot start the simulated network")?;
+    if a.profile == super::args::ProfileArg::Realistic {
+        let f = crate::simnet::realistic::figures(&net.topology());
+        ui.note(format!(
+            "realistic profile: cut lists {}-{} entries (median {}), {:.0} % stale, {:.0} % outside, \
+             {:.0} % null ids, {} nodes on port {}, {} /24 blocks (largest {:?})",
+            f.cut_sizes.0,
+            f.cut_sizes.2,
+            f.cut_sizes.1,
+            f.stale_share * 100.0,
+            f.outside_share * 100.0,
+            f.null_id_share * 100.0,
+            f.ports
+                .get(&crate::simnet::realistic::PROVIDER_PORT)
+                .copied()
+                .unwrap_or(0),
+            crate::simnet::realistic::PROVIDER_PORT,
+            f.blocks,
+            f.top_blocks.iter().take(3).collect::<Vec<_>>()
+        ));
+    }
     if let Some(path) = &a.truth {
         net.truth()
             .write_json(path)
@@ -62,7 +87,7 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         ));
     }
     ui.note(format!(
-        "serving {} simulated {} nodes on 127.{}.x.y:1789 (bootstrap: {}); Ctrl-C to stop",
+        "serving {} simulated {} nodes on 127.{}.x.y (bootstrap: {}); Ctrl-C to stop",
         net.live_addresses().len(),
         a.network,
         a.subnet,
@@ -72,49 +97,66 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let stop = tokio::signal::ctrl_c();
-    tokio::pin!(stop);
-    if a.churn.churn > 0.0 {
-        loop {
-            tokio::select! {
-                _ = &mut stop => break,
-                () = tokio::time::sleep(a.churn.churn_every) => {}
+    // Keep the truth file true to what is served: every accepted PUT and every churn step
+    // rewrites it.
+    let mut changes = net.changes();
+    let churning = a.churn.churn > 0.0;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            r = changes.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                if let Some(path) = &a.truth {
+                    write_truth_atomically(&net, path)?;
+                }
             }
-            let report = net
-                .churn(a.churn.churn)
-                .await
-                .context("churn step failed")?;
-            ui.note(format!(
-                "churn round {}: {} nodes stopped, {} started, {} certificates and {} versions changed, {} entries added, {} removed",
-                report.round,
-                report.applied.nodes_stopped,
-                report.applied.nodes_started,
-                report.applied.certificates_replaced,
-                report.applied.versions_changed,
-                report.applied.entries_added,
-                report.applied.entries_removed
-            ));
-            if let Some(path) = &a.truth {
-                net.truth()
-                    .write_json(path)
-                    .context("cannot write the ground truth")?;
-            }
-            if let Some(path) = &a.churn.churn_log {
-                use std::io::Write as _;
-                let mut line = serde_json::to_string(&report)?;
-                line.push('\n');
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .and_then(|mut f| f.write_all(line.as_bytes()))
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+            () = tokio::time::sleep(a.churn.churn_every), if churning => {
+                let report = net
+                    .churn(a.churn.churn)
+                    .await
+                    .context("churn step failed")?;
+                // A churn step serves a fresh state: follow its changes from now on.
+                changes = net.changes();
+                ui.note(format!(
+                    "churn round {}: {} nodes stopped, {} started, {} certificates and {} versions changed, {} entries added, {} removed",
+                    report.round,
+                    report.applied.nodes_stopped,
+                    report.applied.nodes_started,
+                    report.applied.certificates_replaced,
+                    report.applied.versions_changed,
+                    report.applied.entries_added,
+                    report.applied.entries_removed
+                ));
+                if let Some(path) = &a.truth {
+                    write_truth_atomically(&net, path)?;
+                }
+                if let Some(path) = &a.churn.churn_log {
+                    use std::io::Write as _;
+                    let mut line = serde_json::to_string(&report)?;
+                    line.push('\n');
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| f.write_all(line.as_bytes()))
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
             }
         }
-    } else {
-        let _ = stop.await;
     }
     ui.note("stopping the simulated network");
     net.shutdown().await;
     Ok(Exit::Success)
+}
+
+/// Writes the current truth next to `path` and renames it into place, so that a reader
+/// never sees half a file.
+fn write_truth_atomically(net: &Simnet, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    net.current_truth()
+        .write_json(&tmp)
+        .context("cannot write the ground truth")?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
 }

@@ -9,6 +9,7 @@ pub use failure::FailureKind;
 pub use policy::{AddrClass, EgressPolicy, classify};
 pub mod config;
 pub mod fetch;
+pub mod node_info;
 pub mod resolve;
 pub mod tls;
 

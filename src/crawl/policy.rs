@@ -161,6 +161,10 @@ pub struct EgressPolicy {
     /// Resolve DNS names (and then check what they resolve to). When false, names are
     /// recorded but never looked up.
     pub resolve_dns: bool,
+    /// Allow globally routable addresses. Only a crawl of a simulated network turns this
+    /// off (`--loopback-only`), so that entries standing for the outside world are
+    /// recorded but never contacted.
+    pub allow_public: bool,
 }
 
 impl Default for EgressPolicy {
@@ -170,6 +174,7 @@ impl Default for EgressPolicy {
             allow_loopback: false,
             allow_private: false,
             resolve_dns: true,
+            allow_public: true,
         }
     }
 }
@@ -178,7 +183,7 @@ impl EgressPolicy {
     /// Whether an IP of this class may be dialled.
     pub fn allows_class(&self, class: AddrClass) -> bool {
         match class {
-            AddrClass::Public => true,
+            AddrClass::Public => self.allow_public,
             AddrClass::Loopback => self.allow_loopback,
             AddrClass::Private | AddrClass::Cgnat => self.allow_private,
             AddrClass::Dns => self.resolve_dns,
@@ -295,6 +300,7 @@ mod tests {
             allow_loopback: true,
             allow_private: false,
             resolve_dns: false,
+            allow_public: true,
         };
         let ok = |s: &str| p.check(&s.parse().unwrap());
         assert_eq!(ok("127.3.4.5:1789"), Ok(()));
@@ -307,5 +313,22 @@ mod tests {
             ..p
         };
         assert_eq!(lab.check(&"100.64.1.1:1".parse().unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn loopback_only_policy_refuses_public_addresses() {
+        let p = EgressPolicy {
+            allow_loopback: true,
+            allow_private: false,
+            resolve_dns: false,
+            allow_public: false,
+        };
+        let ok = |s: &str| p.check(&s.parse().unwrap());
+        assert_eq!(ok("127.3.4.5:31350"), Ok(()));
+        assert_eq!(ok("45.83.1.1:31350"), Err(FailureKind::Policy(Public)));
+        assert_eq!(
+            ok("203.0.113.7:1789"),
+            Err(FailureKind::Policy(Documentation))
+        );
     }
 }

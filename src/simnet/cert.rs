@@ -26,8 +26,8 @@ use crate::api::PeerId;
 
 /// The key type of simulated node certificates.
 ///
-/// Real nodes use RSA-4096 with SHA-512; generating thousands of those takes minutes, so the
-/// simulator uses faster curves. An `Rsa4096` kind (`--real-certs`) can be added here later.
+/// Real nodes use RSA-4096 with SHA-512 ([`KeyKind::Rsa4096`], `--real-certs`); making such
+/// a key takes seconds, so the default is a fast curve.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub enum KeyKind {
     /// Ed25519 (a chainweb build option): fast, and fully reproducible from the seed.
@@ -36,6 +36,11 @@ pub enum KeyKind {
     /// ECDSA P-256 with SHA-256: fast, but ring signs with a random nonce, so the
     /// certificate and the peer id change on every start.
     EcdsaP256,
+    /// RSA 4096 bit, exponent 65537, signed with SHA-512: what real nodes make. The key is
+    /// drawn from the system's random source (the `rsa` crate; ring cannot generate RSA
+    /// keys) once per process and shared by all nodes; ids change on every start, like a
+    /// real node's ephemeral certificate.
+    Rsa4096,
 }
 
 /// Why a certificate could not be made.
@@ -103,6 +108,7 @@ pub fn generate(kind: KeyKind, host: IpAddr, seed: [u8; 32]) -> Result<NodeCert,
             .map_err(err)?
         }
         KeyKind::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?,
+        KeyKind::Rsa4096 => rsa_key_pair().map_err(err)?,
     };
     let cert = params(host).self_signed(&key_pair).map_err(err)?;
     let der = cert.der().clone();
@@ -112,6 +118,29 @@ pub fn generate(kind: KeyKind, host: IpAddr, seed: [u8; 32]) -> Result<NodeCert,
         key: PrivatePkcs8KeyDer::from(key_pair.serialize_der()),
         id,
     })
+}
+
+/// The process's RSA-4096 key (PKCS#8 DER), made on first use.
+///
+/// Making an RSA-4096 key takes seconds (minutes for a thousand nodes), so all RSA nodes of
+/// a process share one key. Each certificate still has its node's own subject and
+/// signature, so certificates and peer ids differ per node; only the public key repeats.
+static RSA_KEY: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+
+/// An RSA-4096 key pair that rcgen signs with SHA-512 (through ring).
+fn rsa_key_pair() -> Result<KeyPair, rcgen::Error> {
+    let der = RSA_KEY
+        .get_or_init(|| {
+            use rsa::pkcs8::EncodePrivateKey;
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 4096).ok()?;
+            Some(key.to_pkcs8_der().ok()?.as_bytes().to_vec())
+        })
+        .as_ref()
+        .ok_or(rcgen::Error::KeyGenerationUnavailable)?;
+    KeyPair::from_pkcs8_der_and_sign_algo(
+        &PrivatePkcs8KeyDer::from(der.clone()),
+        &rcgen::PKCS_RSA_SHA512,
+    )
 }
 
 /// The certificate fields chainweb's `Network.X509.SelfSigned` sets.
@@ -166,8 +195,23 @@ mod tests {
     }
 
     #[test]
+    fn rsa_certificates_are_4096_bit_sha512() {
+        let a = generate(KeyKind::Rsa4096, HOST, [0; 32]).unwrap();
+        assert_eq!(a.id, PeerId::from_certificate_der(&a.der));
+        let der = a.der.as_ref();
+        let has = |needle: &[u8]| der.windows(needle.len()).any(|w| w == needle);
+        // sha512WithRSAEncryption (1.2.840.113549.1.1.13).
+        assert!(has(&[
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d
+        ]));
+        // A 4096-bit modulus: INTEGER of 513 bytes (leading zero), exponent 65537.
+        assert!(has(&[0x02, 0x82, 0x02, 0x01, 0x00]));
+        assert!(has(&[0x02, 0x03, 0x01, 0x00, 0x01]));
+    }
+
+    #[test]
     fn certificate_has_chainweb_shape() {
-        for kind in [KeyKind::Ed25519, KeyKind::EcdsaP256] {
+        for kind in [KeyKind::Ed25519, KeyKind::EcdsaP256, KeyKind::Rsa4096] {
             let cert = generate(kind, HOST, [1; 32]).unwrap();
             let der = cert.der.as_ref();
             let has = |needle: &[u8]| der.windows(needle.len()).any(|w| w == needle);
@@ -182,8 +226,12 @@ mod tests {
             assert!(has(&[0x06, 0x03, 0x55, 0x1d, 0x25]));
             assert!(has(&[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]));
             assert!(has(&[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02]));
-            // keyUsage (2.5.29.15).
+            // keyUsage (2.5.29.15): digitalSignature, nonRepudiation, keyEncipherment,
+            // dataEncipherment, keyAgreement, keyCertSign (bits 0-5).
             assert!(has(&[0x06, 0x03, 0x55, 0x1d, 0x0f]));
+            assert!(has(&[0x03, 0x02, 0x02, 0xfc]), "{kind:?}");
+            // X.509 v3, serial 1.
+            assert!(has(&[0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01]));
         }
     }
 }

@@ -166,8 +166,8 @@ pub fn step(
             "churn must be a probability between 0 and 1, not {p}"
         )));
     }
-    if !old.faults.by_node.is_empty() {
-        // Faults are planned per node index, which a churn step reshuffles.
+    if config.profile != super::Profile::Clean {
+        // Faults and outside entries are planned per index, which a churn step reshuffles.
         return Err(SimnetError::Config(
             "churn is only simulated for the clean profile".into(),
         ));
@@ -207,6 +207,7 @@ pub fn step(
             cert,
             advertised: true,
             lists: Vec::new(),
+            db: Vec::new(),
         });
     }
     let stopped: HashSet<u32> = (0..n_old).filter(|&i| stops[i]).map(|i| i as u32).collect();
@@ -326,6 +327,8 @@ pub fn step(
     }
     for (i, node) in nodes.iter_mut().enumerate() {
         node.advertised = listed.contains(&(i as u32));
+        // What a later PUT starts from: the database behind the new lists.
+        node.db = super::peerdb::db_of_lists(&node.lists);
     }
     let mut bootstrap: Vec<usize> = hub_new.iter().map(|&h| h as usize).collect();
     bootstrap.sort_unstable();
@@ -336,6 +339,7 @@ pub fn step(
             entries,
             bootstrap,
             faults: Default::default(),
+            outside: Vec::new(),
         },
         applied,
     ))

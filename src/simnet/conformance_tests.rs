@@ -278,7 +278,8 @@ async fn unknown_routes_are_404_with_headers() {
             "/chainweb/0.0/mainnet01/chain/20/mempool/peer",
             "/chainweb/0.0/mainnet01/chain/01/mempool/peer",
             "/chainweb/0.0/mainnet01/chain/0/peer",
-            "/chainweb/0.0/mainnet01/cut",
+            "/chainweb/0.0/mainnet01/cut/",
+            "/chainweb/0.0/testnet04/cut",
             "/info",
         ] {
             let a = request(&c, Method::GET, &url(&node, path)).await;

@@ -448,6 +448,7 @@ mod tests {
             allow_loopback: true,
             allow_private: false,
             resolve_dns: false,
+            allow_public: false,
         };
         for (v, expect) in bad_entries(9, &own) {
             let parsed = PeerInfo::from_json(&v);

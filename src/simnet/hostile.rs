@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::fault::{self, Fault};
-use super::server::{self, NodeHandle, wait_shutdown};
+use super::server::{self, NodeView, wait_shutdown};
 use crate::api::{PeerNetwork, headers};
 
 /// The body type of every simnet answer.
@@ -49,17 +49,18 @@ fn now_s() -> u64 {
 
 /// An answer with the node's ordinary headers.
 fn answer(
-    node: &NodeHandle,
+    node: &NodeView,
     peer: SocketAddr,
     status: StatusCode,
     content_type: &'static str,
     body: Body,
     len: Option<usize>,
 ) -> Response<Body> {
-    let served = node.current();
     let version = node
-        .index_in(&served)
-        .and_then(|i| served.topology.nodes.get(i))
+        .served
+        .topology
+        .nodes
+        .get(node.index)
         .map_or("", |n| n.version);
     let mut b = Response::builder()
         .status(status)
@@ -74,7 +75,7 @@ fn answer(
         .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
-fn json_answer(node: &NodeHandle, peer: SocketAddr, body: Vec<u8>) -> Response<Body> {
+fn json_answer(node: &NodeView, peer: SocketAddr, body: Vec<u8>) -> Response<Body> {
     let len = body.len();
     answer(
         node,
@@ -111,27 +112,23 @@ fn made_up(subnet: u8, from: u64, count: usize) -> Vec<Bytes> {
 }
 
 /// The answer of node `node` to `req`: its ordinary answer, or its fault.
-pub async fn respond<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -> Response<Body> {
-    let plain = || server::handle(node, peer, req).map(BodyExt::boxed);
-    let served = node.current();
-    let Some(index) = node.index_in(&served) else {
+pub async fn respond<B>(node: &NodeView, peer: SocketAddr, req: &Request<B>) -> Response<Body> {
+    let plain = || server::handle_sync(node, peer, req).map(BodyExt::boxed);
+    let topo = &node.served.topology;
+    let Some(fault) = topo.faults.get(node.index) else {
         return plain();
     };
-    let topo = &served.topology;
-    let Some(fault) = topo.faults.get(index) else {
-        return plain();
-    };
-    let subnet = match topo.nodes.get(index).map(|n| n.addr.ip()) {
+    let subnet = match topo.nodes.get(node.index).map(|n| n.addr.ip()) {
         Some(std::net::IpAddr::V4(ip)) => ip.octets()[1],
         _ => 0,
     };
     let net = server::route(req.uri().path(), topo.network);
     let paging = server::page_request(req.uri().query()).ok();
     let hubs = || -> Vec<Bytes> {
-        topo.list(index, PeerNetwork::Cut)
+        topo.list(node.index, PeerNetwork::Cut)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|&e| served.entry_json.get(e as usize).cloned())
+            .filter_map(|&e| node.served.entry_json.get(e as usize).cloned())
             .collect()
     };
     let with_header = |name: &'static str, value: String| {
@@ -317,7 +314,7 @@ pub async fn respond<B>(node: &NodeHandle, peer: SocketAddr, req: &Request<B>) -
             json_answer(node, peer, page_json(&items, Some(next)))
         }
         BadEntries => {
-            let raw = topo.faults.raw_lists.get(&index);
+            let raw = topo.faults.raw_lists.get(&node.index);
             let raw = raw.map_or(&[][..], Vec::as_slice);
             let (start, limit) = paging.unwrap_or((0, 64));
             let index: Vec<u32> = (0..raw.len() as u32).collect();

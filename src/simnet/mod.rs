@@ -18,12 +18,18 @@ pub mod cert;
 pub mod churn;
 pub mod fault;
 pub mod hostile;
+pub mod info;
+pub mod peerdb;
+pub mod put;
+pub mod realistic;
 pub mod server;
 pub mod topology;
 pub mod truth;
 
 #[cfg(test)]
 mod conformance_tests;
+#[cfg(test)]
+mod put_tests;
 #[cfg(test)]
 pub(crate) mod test_client;
 
@@ -89,6 +95,17 @@ pub enum SimnetError {
         #[source]
         source: io::Error,
     },
+}
+
+/// A snapshot of the served topology (see [`Simnet::topology`]).
+#[derive(Debug, Clone)]
+pub struct TopologyRef(Arc<Served>);
+
+impl std::ops::Deref for TopologyRef {
+    type Target = Topology;
+    fn deref(&self) -> &Topology {
+        &self.0.topology
+    }
 }
 
 /// A running simulated network.
@@ -333,9 +350,34 @@ impl Simnet {
         self.bootstrap.clone()
     }
 
-    /// Everything the network serves.
+    /// Everything the network served at start (before any `PUT`).
     pub fn truth(&self) -> &GroundTruth {
         &self.truth
+    }
+
+    /// Everything the network serves now: the start's truth changed by every accepted
+    /// `PUT` (added entries, replaced ids, merged networks).
+    pub fn current_truth(&self) -> GroundTruth {
+        GroundTruth::from_served(&self.current())
+    }
+
+    /// A receiver that sees the number of changes so far; it changes after every `PUT`
+    /// that altered a served list (to rewrite a truth file, say). A churn step starts a new
+    /// count: subscribe again after one.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.current().state.generation.subscribe()
+    }
+
+    /// The topology served now (as generated, or as the last churn step left it).
+    pub fn topology(&self) -> TopologyRef {
+        TopologyRef(self.current())
+    }
+
+    fn current(&self) -> Arc<Served> {
+        self.served
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The address of every live node, in node order.

@@ -2,8 +2,9 @@
 //!
 //! Each live node runs [`run`] on its own bound listener, with its own certificate. It serves
 //! `GET` and `HEAD` of `/chainweb/0.0/{network}/cut/peer` and
-//! `/chainweb/0.0/{network}/chain/{c}/mempool/peer` exactly as spec §2 describes, and adds
-//! the headers of spec §5 to every response, errors included.
+//! `/chainweb/0.0/{network}/chain/{c}/mempool/peer` exactly as spec §2 describes, `PUT` on
+//! both ([`super::put`]), `GET` of `cut` and `config` ([`super::info`]), and adds the headers
+//! of spec §5 to every response, errors included (except 413, as chainweb).
 //!
 //! # Tasks and shutdown
 //! One task per listener and one per connection (kept in the listener's `JoinSet`). Every
@@ -25,6 +26,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SERVER};
@@ -36,7 +38,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::peerdb::LiveState;
 use super::topology::Topology;
+use super::{info, put};
 use crate::api::page::parse_limit;
 use crate::api::{API_PREFIX, ChainId, NetworkId, NextItem, PeerNetwork, headers};
 use crate::api::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -48,17 +52,21 @@ pub const GRACE: Duration = Duration::from_secs(1);
 /// Most connections one node serves at once; further clients wait in the accept queue.
 const MAX_CONNECTIONS: usize = 256;
 /// The content type servant gives JSON answers.
-const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
 
 /// What every node of one simnet serves, shared by all of them.
 #[derive(Debug)]
 pub struct Served {
-    /// The network, lists and versions.
+    /// The network, lists and versions as generated.
     pub topology: Topology,
     /// The JSON of every entry of [`Topology::entries`], serialized once.
     pub entry_json: Vec<Bytes>,
     /// Live node address → its index in `topology.nodes`.
     pub index_of: HashMap<SocketAddr, usize>,
+    /// What `PUT` changed since start (a churn step starts afresh).
+    pub state: LiveState,
+    /// The client of `PUT`'s reachability callback, built on first use.
+    pub callback: std::sync::OnceLock<Option<reqwest::Client>>,
 }
 
 impl Served {
@@ -72,6 +80,7 @@ impl Served {
             .iter()
             .map(|e| serde_json::to_vec(e).map(Bytes::from))
             .collect::<Result<_, _>>()?;
+        let state = LiveState::new(topology.nodes.len(), &topology.entries);
         let index_of = topology
             .nodes
             .iter()
@@ -82,6 +91,8 @@ impl Served {
             topology,
             entry_json,
             index_of,
+            state,
+            callback: std::sync::OnceLock::new(),
         })
     }
 }
@@ -89,27 +100,35 @@ impl Served {
 /// What a whole simnet serves now; a churn step replaces it at once for every node.
 pub type SharedServed = Arc<RwLock<Arc<Served>>>;
 
-/// One node as its server sees it.
+/// One node as its listener knows it: by address, since a churn step may move it to
+/// another index (or remove it).
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     /// Everything served.
     pub served: SharedServed,
-    /// Where this node listens (its index may change when the network churns).
+    /// Where this node listens.
     pub addr: SocketAddr,
 }
 
-impl NodeHandle {
-    /// This node's index in `served` (its place may change when the network churns).
-    pub(crate) fn index_in(&self, served: &Served) -> Option<usize> {
-        served.index_of.get(&self.addr).copied()
-    }
+/// One node as one request sees it: a snapshot of what is served and the node's place in it.
+#[derive(Clone, Debug)]
+pub struct NodeView {
+    /// Everything served, as of the request.
+    pub served: Arc<Served>,
+    /// Which node of `served.topology.nodes` this is.
+    pub index: usize,
+}
 
-    /// What is served now.
-    pub(crate) fn current(&self) -> Arc<Served> {
-        self.served
+impl NodeHandle {
+    /// The node as of now; `None` once a churn step has removed it.
+    pub fn view(&self) -> Option<NodeView> {
+        let served = self
+            .served
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone();
+        let index = served.index_of.get(&self.addr).copied()?;
+        Some(NodeView { served, index })
     }
 }
 
@@ -199,9 +218,23 @@ async fn serve_connection(
         () = wait_shutdown(&mut shutdown) => return,
     };
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let node = node.clone();
-        // The hostile profile's hook: well-behaved nodes get `handle` unchanged.
-        async move { Ok::<_, Infallible>(super::hostile::respond(&node, peer, &req).await) }
+        let node = node.view();
+        async move {
+            let resp = match node {
+                // The hostile profile's hook: well-behaved nodes are answered by `handle`.
+                Some(node) if node.served.topology.faults.get(node.index).is_some() => {
+                    super::hostile::respond(&node, peer, &req).await
+                }
+                Some(node) => handle(node, peer, req).await.map(BodyExt::boxed),
+                // Removed by a churn step while the connection was open.
+                None => {
+                    let mut r = Response::new(Full::new(Bytes::new()).boxed());
+                    *r.status_mut() = StatusCode::NOT_FOUND;
+                    r
+                }
+            };
+            Ok::<_, Infallible>(resp)
+        }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new());
@@ -310,6 +343,16 @@ fn parse_next(s: &str) -> Result<NextItem, String> {
 /// The JSON body of the page of `list` starting at `start`, at most `limit` items, built
 /// from pre-serialized entries. Same bytes as serializing an [`crate::api::Page`].
 pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -> Vec<u8> {
+    page_body_by(|e| entry_json.get(e as usize), list, start, limit)
+}
+
+/// [`page_body`] with entries looked up by `entry` (an unknown index is left out).
+fn page_body_by<'a>(
+    entry: impl Fn(u32) -> Option<&'a Bytes>,
+    list: &[u32],
+    start: i64,
+    limit: usize,
+) -> Vec<u8> {
     let len = list.len();
     let start = match usize::try_from(start) {
         Ok(s) if s < len => s,
@@ -317,18 +360,15 @@ pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -
         _ => return br#"{"limit":0,"items":[],"next":null}"#.to_vec(),
     };
     let end = start.saturating_add(limit).min(len);
-    let items = &list[start..end];
-    let size: usize = items
-        .iter()
-        .map(|&e| entry_json[e as usize].len() + 1)
-        .sum();
+    let items: Vec<&Bytes> = list[start..end].iter().filter_map(|&e| entry(e)).collect();
+    let size: usize = items.iter().map(|b| b.len() + 1).sum();
     let mut body = Vec::with_capacity(size + 64);
     body.extend_from_slice(format!("{{\"limit\":{},\"items\":[", items.len()).as_bytes());
-    for (k, &e) in items.iter().enumerate() {
+    for (k, json) in items.iter().enumerate() {
         if k > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&entry_json[e as usize]);
+        body.extend_from_slice(json);
     }
     body.extend_from_slice(b"],\"next\":");
     if end < len {
@@ -340,51 +380,142 @@ pub fn page_body(entry_json: &[Bytes], list: &[u32], start: i64, limit: usize) -
     body
 }
 
-/// Answers one request (never fails: errors are HTTP answers).
-pub(crate) fn handle<B>(
-    node: &NodeHandle,
+/// One answer before the common headers are added.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The body (dropped for `HEAD`).
+    pub body: Vec<u8>,
+    /// The `Content-Type`, if servant would set one.
+    pub content_type: Option<&'static str>,
+    /// Whether chainweb's middlewares add the `x-` headers (not to 413s, spec §5).
+    pub chainweb_headers: bool,
+}
+
+impl Answer {
+    /// An answer with chainweb's headers.
+    pub fn new(status: StatusCode, body: Vec<u8>, content_type: Option<&'static str>) -> Answer {
+        Answer {
+            status,
+            body,
+            content_type,
+            chainweb_headers: true,
+        }
+    }
+
+    /// A JSON answer (servant's content type).
+    pub fn json(status: StatusCode, body: Vec<u8>) -> Answer {
+        Answer::new(status, body, Some(JSON_CONTENT_TYPE))
+    }
+
+    /// An empty answer without content type.
+    pub fn empty(status: StatusCode) -> Answer {
+        Answer::new(status, Vec::new(), None)
+    }
+}
+
+/// The page a node serves for `net` now (after any `PUT`).
+fn serve_page(node: &NodeView, net: PeerNetwork, start: i64, limit: usize) -> Vec<u8> {
+    let served = &node.served;
+    let Some(changed) = served.state.node(node.index) else {
+        let list = served.topology.list(node.index, net).unwrap_or(&[]);
+        return page_body(&served.entry_json, list, start, limit);
+    };
+    let list = changed
+        .lists
+        .get(Topology::list_index(net))
+        .map_or(&[][..], Vec::as_slice);
+    let base = served.entry_json.len();
+    let extra = served.state.extra.read().unwrap_or_else(|e| e.into_inner());
+    page_body_by(
+        |e| {
+            let e = e as usize;
+            served
+                .entry_json
+                .get(e)
+                .or_else(|| extra.json.get(e.wrapping_sub(base)))
+        },
+        list,
+        start,
+        limit,
+    )
+}
+
+/// The answer to every request but a `PUT` of a peer list (which needs the body).
+fn answer_sync(node: &NodeView, method: &Method, path: &str, query: Option<&str>) -> Answer {
+    let topo = &node.served.topology;
+    let is_get = method == Method::HEAD || method == Method::GET;
+    if let Some(net) = route(path, topo.network) {
+        if !is_get {
+            return Answer::empty(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        match page_request(query) {
+            Err(reason) => Answer::new(StatusCode::BAD_REQUEST, reason.into_bytes(), None),
+            Ok((start, limit)) => Answer::json(StatusCode::OK, serve_page(node, net, start, limit)),
+        }
+    } else if let Some(r) = info::route(path, topo.network) {
+        if is_get {
+            info::answer(node, r)
+        } else {
+            Answer::empty(StatusCode::METHOD_NOT_ALLOWED)
+        }
+    } else {
+        Answer::empty(StatusCode::NOT_FOUND)
+    }
+}
+
+fn version_of(node: &NodeView) -> &'static str {
+    node.served
+        .topology
+        .nodes
+        .get(node.index)
+        .map_or("", |n| n.version)
+}
+
+/// Answers a request without reading its body: what the hostile profile's faulty nodes
+/// serve when their fault leaves a request alone.
+pub(crate) fn handle_sync<B>(
+    node: &NodeView,
     peer: SocketAddr,
     req: &Request<B>,
 ) -> Response<Full<Bytes>> {
-    let served = node.current();
-    let topo = &served.topology;
-    let index = served.index_of.get(&node.addr).copied();
-    let version = index
-        .and_then(|i| topo.nodes.get(i))
-        .map_or("", |n| n.version);
+    let answer = answer_sync(node, req.method(), req.uri().path(), req.uri().query());
+    respond(answer, peer, version_of(node), req.method() == Method::HEAD)
+}
+
+/// Answers one request (never fails: errors are HTTP answers).
+async fn handle(node: NodeView, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let is_head = req.method() == Method::HEAD;
-    let (status, body, json) = match route(req.uri().path(), topo.network) {
-        None => (StatusCode::NOT_FOUND, Vec::new(), false),
-        Some(_) if !(is_head || req.method() == Method::GET) => {
-            (StatusCode::METHOD_NOT_ALLOWED, Vec::new(), false)
-        }
-        Some(net) => match page_request(req.uri().query()) {
-            Err(reason) => (StatusCode::BAD_REQUEST, reason.into_bytes(), false),
-            Ok((start, limit)) => {
-                let list = index.and_then(|i| topo.list(i, net)).unwrap_or(&[]);
-                let body = page_body(&served.entry_json, list, start, limit);
-                (StatusCode::OK, body, true)
-            }
-        },
+    let answer = match route(req.uri().path(), node.served.topology.network) {
+        Some(net) if req.method() == Method::PUT => put::put_peer(&node, net, req).await,
+        _ => answer_sync(&node, req.method(), req.uri().path(), req.uri().query()),
     };
+    respond(answer, peer, version_of(&node), is_head)
+}
+
+/// Adds chainweb's and warp's headers to an answer.
+fn respond(a: Answer, peer: SocketAddr, version: &str, is_head: bool) -> Response<Full<Bytes>> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut builder = Response::builder()
-        .status(status)
-        .header(headers::SERVER_TIMESTAMP, now)
-        .header(headers::PEER_ADDR, peer.to_string())
-        .header(headers::NODE_VERSION, version);
-    if json {
-        builder = builder.header(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    let mut builder = Response::builder().status(a.status);
+    if a.chainweb_headers {
+        builder = builder
+            .header(headers::SERVER_TIMESTAMP, now)
+            .header(headers::PEER_ADDR, peer.to_string())
+            .header(headers::NODE_VERSION, version);
+    }
+    if let Some(ct) = a.content_type {
+        builder = builder.header(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
     builder = builder
-        .header(CONTENT_LENGTH, body.len())
+        .header(CONTENT_LENGTH, a.body.len())
         .header(SERVER, HeaderValue::from_static(headers::SERVER_NAME));
     let body = if is_head {
         Bytes::new()
     } else {
-        Bytes::from(body)
+        Bytes::from(a.body)
     };
     builder
         .body(Full::new(body))

@@ -29,6 +29,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::SimnetError;
 use super::cert::{self, KeyKind, NodeCert};
+use super::peerdb::{self, DbEntry};
 use crate::api::{HostAddress, NetworkId, PeerId, PeerInfo, PeerNetwork};
 
 /// The P2P port every simulated node listens on (chainweb's default).
@@ -56,6 +57,9 @@ pub enum Profile {
     Clean,
     /// The clean network plus one node per fault kind of [`super::fault::Fault`].
     Hostile,
+    /// Shaped like the real network: provider cluster, hubs, long lists, stale and
+    /// outside entries, two version groups (see [`super::realistic`]).
+    Realistic,
 }
 
 impl Profile {
@@ -64,6 +68,7 @@ impl Profile {
         match self {
             Profile::Clean => "clean",
             Profile::Hostile => "hostile",
+            Profile::Realistic => "realistic",
         }
     }
 }
@@ -75,7 +80,8 @@ impl std::str::FromStr for Profile {
         match s {
             "clean" => Ok(Profile::Clean),
             "hostile" => Ok(Profile::Hostile),
-            _ => Err(format!("unknown profile {s:?} (clean, hostile)")),
+            "realistic" => Ok(Profile::Realistic),
+            _ => Err(format!("unknown profile {s:?} (clean, realistic, hostile)")),
         }
     }
 }
@@ -125,8 +131,11 @@ pub struct LiveNode {
     pub cert: NodeCert,
     /// Whether any node lists it or it is a bootstrap node.
     pub advertised: bool,
-    /// Its peer lists as indices into [`Topology::entries`], by [`Topology::list_index`].
+    /// Its peer lists as indices into [`Topology::entries`], by [`Topology::list_index`]:
+    /// [`peerdb::lists_of`] of `db`.
     pub lists: Vec<Vec<u32>>,
+    /// Its peer database in mark order, failed (unlisted) entries included.
+    pub db: Vec<DbEntry>,
 }
 
 /// The generated network.
@@ -143,6 +152,8 @@ pub struct Topology {
     pub bootstrap: Vec<usize>,
     /// The faulty nodes of the hostile profile (empty otherwise).
     pub faults: super::fault::FaultPlan,
+    /// Entries that stand for the outside world (never to be contacted), sorted.
+    pub outside: Vec<u32>,
 }
 
 /// The address of live node `i`.
@@ -199,6 +210,35 @@ fn sample_excluding(
         .take(amount)
 }
 
+/// Adds to a node's database a few dead addresses it has tried and failed (failure count
+/// 1 to 3): known to the node, never listed (spec §2: only entries without failures are).
+fn add_failed_entries(rng: &mut ChaCha8Rng, db: &mut Vec<DbEntry>, dead: &[u32], networks: usize) {
+    if dead.is_empty() || !rng.random_bool(0.3) {
+        return;
+    }
+    let all = if networks >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << networks) - 1
+    };
+    for _ in 0..rng.random_range(1..=3usize) {
+        let entry = dead[rng.random_range(0..dead.len())];
+        if db.iter().any(|e| e.entry == entry) {
+            continue;
+        }
+        let at = rng.random_range(0..=db.len());
+        let failures = rng.random_range(1..=3u8);
+        db.insert(
+            at,
+            DbEntry {
+                entry,
+                networks: all,
+                failures,
+            },
+        );
+    }
+}
+
 impl Topology {
     /// Position of a peer network's list in [`LiveNode::lists`]: cut first, then chains.
     pub fn list_index(network: PeerNetwork) -> usize {
@@ -214,6 +254,9 @@ impl Topology {
     /// [`SimnetError::Config`] for a node count outside 1..=[`MAX_NODES`], and
     /// [`SimnetError::Cert`] if a certificate cannot be made.
     pub fn generate(config: &SimnetConfig) -> Result<Topology, SimnetError> {
+        if config.profile == Profile::Realistic {
+            return super::realistic::generate(config);
+        }
         let n = config.nodes;
         if n == 0 || n > MAX_NODES {
             return Err(SimnetError::Config(format!(
@@ -233,6 +276,9 @@ impl Topology {
         let mut key_rng = ChaCha8Rng::seed_from_u64(config.seed);
         key_rng.set_stream(1);
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        // Failed entries come from a third stream, so adding them left the lists unchanged.
+        let mut fail_rng = ChaCha8Rng::seed_from_u64(config.seed);
+        fail_rng.set_stream(2);
 
         // Live nodes: certificates and versions.
         let mut nodes = Vec::with_capacity(n);
@@ -247,6 +293,7 @@ impl Topology {
                 cert,
                 advertised: true,
                 lists: Vec::new(),
+                db: Vec::new(),
             });
         }
 
@@ -354,15 +401,17 @@ impl Topology {
             // Random marks: one order for the whole database, each list filtered from it.
             let mut order: Vec<(u32, u64)> = db.into_iter().collect();
             order.shuffle(&mut rng);
-            let mut lists = vec![Vec::new(); networks];
-            for (e, nets) in order {
-                for (net, list) in lists.iter_mut().enumerate() {
-                    if nets & (1 << net) != 0 {
-                        list.push(e);
-                    }
-                }
-            }
-            node.lists = lists;
+            let mut db: Vec<DbEntry> = order
+                .into_iter()
+                .map(|(entry, networks)| DbEntry {
+                    entry,
+                    networks,
+                    failures: 0,
+                })
+                .collect();
+            add_failed_entries(&mut fail_rng, &mut db, &dead, networks);
+            node.lists = peerdb::lists_of(&db, networks);
+            node.db = db;
         }
 
         let mut bootstrap: Vec<usize> = hubs.iter().map(|&h| h as usize).collect();
@@ -373,6 +422,7 @@ impl Topology {
             entries,
             bootstrap,
             faults: super::fault::FaultPlan::default(),
+            outside: Vec::new(),
         };
         if config.profile == Profile::Hostile {
             topology.faults = super::fault::plan(&mut topology, config)?;

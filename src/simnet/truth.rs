@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::server::Served;
 use super::topology::Topology;
 use crate::api::{NetworkId, PeerId, PeerInfo};
 
@@ -25,6 +26,11 @@ pub struct TruthNode {
     pub live: bool,
     /// `x-chainweb-node-version` of a live node; `None` for dead addresses.
     pub version: Option<String>,
+    /// An entry that stands for the outside world (a private, documentation or public
+    /// address, a DNS name, port 0): advertised, but a loopback-only crawler must never
+    /// contact it, so a crawl records it as not contacted (reachable NULL).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside: bool,
 }
 
 /// One peer list, as served.
@@ -66,8 +72,8 @@ pub type ExpectedEdge = (String, String, String, Option<u16>);
 pub struct ExpectedCrawl {
     /// Every address met (bootstrap peers and every entry of every list of a visited
     /// node), `host:port` → `Some(true)` live and visited, `Some(false)` advertised but
-    /// nothing listening, `None` unknown to the topology (never the case in a simnet's own
-    /// truth; possible for hand-edited files).
+    /// nothing listening, `None` not to be contacted (an outside entry) or unknown to the
+    /// topology (possible for hand-edited files).
     pub nodes: BTreeMap<String, Option<bool>>,
     /// Every entry of every list served by a visited node.
     pub edges: BTreeSet<ExpectedEdge>,
@@ -99,25 +105,85 @@ pub enum TruthError {
 impl GroundTruth {
     /// Records everything `topology` serves.
     pub fn from_topology(topology: &Topology) -> GroundTruth {
+        Self::build(topology, &[], &[], |i| {
+            topology
+                .nodes
+                .get(i)
+                .map(|n| n.lists.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Records everything a running simnet serves now, `PUT`s included.
+    pub fn from_served(served: &Served) -> GroundTruth {
+        let extra = served.state.extra.read().unwrap_or_else(|e| e.into_inner());
+        Self::build(
+            &served.topology,
+            &extra.entries,
+            &extra.versions,
+            |i| match served.state.node(i) {
+                Some(db) => db.lists.clone(),
+                None => served.topology.nodes[i].lists.clone(),
+            },
+        )
+    }
+
+    /// The truth of `topology` with entries `extra` appended after its own (each with the
+    /// version its callback saw) and each node's current lists from `lists_of`.
+    fn build(
+        topology: &Topology,
+        extra: &[PeerInfo],
+        extra_versions: &[Option<String>],
+        lists_of: impl Fn(usize) -> Vec<Vec<u32>>,
+    ) -> GroundTruth {
         let n = topology.nodes.len();
-        let nodes = topology
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| TruthNode {
-                address: e.address.to_string(),
-                id: e.id,
-                live: i < n,
-                version: topology.nodes.get(i).map(|nd| nd.version.to_string()),
-            })
-            .collect();
+        // One node per address: an address advertised under several ids (a hub also
+        // listed with a null id) is the node its first entry (the live one) says.
+        let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut nodes: Vec<TruthNode> = Vec::with_capacity(topology.entries.len());
+        for (i, e) in topology.entries.iter().enumerate() {
+            let address = e.address.to_string();
+            if known.insert(address.clone()) {
+                nodes.push(TruthNode {
+                    address,
+                    id: e.id,
+                    live: i < n,
+                    version: topology.nodes.get(i).map(|nd| nd.version.to_string()),
+                    outside: topology.outside.binary_search(&(i as u32)).is_ok(),
+                });
+            }
+        }
+        // Addresses first announced by PUT: something answered the callback there.
+        for (k, e) in extra.iter().enumerate() {
+            let address = e.address.to_string();
+            if known.insert(address.clone()) {
+                nodes.push(TruthNode {
+                    address,
+                    id: e.id,
+                    live: true,
+                    version: extra_versions.get(k).cloned().flatten(),
+                    outside: false,
+                });
+            }
+        }
+        let entry = |e: u32| {
+            let e = e as usize;
+            topology
+                .entries
+                .get(e)
+                .or_else(|| extra.get(e.wrapping_sub(topology.entries.len())))
+                .cloned()
+        };
         let mut lists = Vec::with_capacity(n * (1 + usize::from(topology.network.chains())));
-        for node in &topology.nodes {
+        for (i, node) in topology.nodes.iter().enumerate() {
             let src = node.addr.to_string();
+            let node_lists = lists_of(i);
             for net in topology.network.peer_networks() {
-                let items = node.lists[Topology::list_index(net)]
-                    .iter()
-                    .map(|&e| topology.entries[e as usize].clone())
+                let items = node_lists
+                    .get(Topology::list_index(net))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&e| entry(e))
                     .collect();
                 lists.push(TruthList {
                     src: src.clone(),
@@ -150,14 +216,15 @@ impl GroundTruth {
     /// every live node it reaches. Faulty nodes are met, with the reachability their fault
     /// gives them, but not followed: their edges are checked fault by fault instead.
     pub fn expected(&self) -> ExpectedCrawl {
-        let mut live: HashMap<&str, bool> = self
+        // An outside entry is never contacted: the crawl records it with reachable NULL.
+        let mut live: HashMap<&str, Option<bool>> = self
             .nodes
             .iter()
-            .map(|n| (n.address.as_str(), n.live))
+            .map(|n| (n.address.as_str(), (!n.outside).then_some(n.live)))
             .collect();
         let faulty = self.faulty();
         for f in &self.faults {
-            live.insert(f.address.as_str(), f.reachable);
+            live.insert(f.address.as_str(), Some(f.reachable));
         }
         let mut lists_of: HashMap<&str, Vec<&TruthList>> = HashMap::new();
         for l in &self.lists {
@@ -167,7 +234,7 @@ impl GroundTruth {
         let mut queue: VecDeque<String> = VecDeque::new();
         let meet = |addr: String, out: &mut ExpectedCrawl, queue: &mut VecDeque<String>| {
             if let std::collections::btree_map::Entry::Vacant(slot) = out.nodes.entry(addr) {
-                let state = live.get(slot.key().as_str()).copied();
+                let state = live.get(slot.key().as_str()).copied().flatten();
                 if state == Some(true) {
                     queue.push_back(slot.key().clone());
                 }

@@ -42,6 +42,7 @@
 
 mod diff;
 mod history;
+mod node_info;
 mod prune;
 mod read;
 pub mod schema;
@@ -58,6 +59,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use crate::api::NetworkId;
 
 pub use diff::{Changed, CrawlDiff, DiffEdge, NetworkDelta, network_label};
+pub use node_info::NodeInfoRow;
 pub use prune::CrawlSummary;
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};
 pub use writer::{WRITER_CHANNEL_CAPACITY, WriterStats, spawn_writer};

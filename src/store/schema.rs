@@ -129,10 +129,34 @@ FROM invalid_entries AS i
 JOIN nodes AS n ON n.crawl_id = i.crawl_id AND n.node = i.src;
 "#;
 
+/// Migration 3: what `crawl --cut-heights` reads from each reachable node's `GET …/cut`
+/// and `GET …/config`, and the companion view `crawl_node_info` (the columns of
+/// `crawl_nodes` stay as they are).
+const MIGRATION_3_NODE_INFO: &str = r#"
+CREATE TABLE node_info (
+    crawl_id      INTEGER NOT NULL REFERENCES crawls (id) ON DELETE CASCADE,
+    node          INTEGER NOT NULL,
+    cut_height    INTEGER,
+    self_hostname TEXT,
+    self_port     INTEGER,
+    mempool_p2p   INTEGER,
+    error         TEXT,
+    PRIMARY KEY (crawl_id, node)
+) WITHOUT ROWID;
+
+CREATE VIEW crawl_node_info AS
+SELECT i.crawl_id, n.hostname, n.port, i.cut_height, i.self_hostname, i.self_port,
+       i.mempool_p2p, i.error
+FROM node_info AS i
+JOIN nodes AS n ON n.crawl_id = i.crawl_id AND n.node = i.node
+JOIN crawls AS c ON c.id = i.crawl_id AND c.status <> 'running';
+"#;
+
 /// Every migration, oldest first. Append only (see the module docs).
 const MIGRATIONS: &[&str] = &[
     MIGRATION_1,
     super::history::MIGRATION_SEALED_VIEWS_AND_HISTORY,
+    MIGRATION_3_NODE_INFO,
 ];
 
 /// The schema version this program writes: the number of migrations it knows.
@@ -244,6 +268,19 @@ pub const PUBLIC_VIEWS: &[(&str, &[&str])] = &[
             "last_tls_fingerprint",
         ],
     ),
+    (
+        "crawl_node_info",
+        &[
+            "crawl_id",
+            "hostname",
+            "port",
+            "cut_height",
+            "self_hostname",
+            "self_port",
+            "mempool_p2p",
+            "error",
+        ],
+    ),
 ];
 
 /// Reads `PRAGMA user_version`.
@@ -296,7 +333,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 6);
     }
 
     #[test]
