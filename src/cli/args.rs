@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{NetworkId, PeerInfo};
+use crate::simnet::Profile;
 
 /// Maps the Kadena chainweb peer-to-peer network into SQLite.
 ///
@@ -57,6 +58,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Export a stored crawl as DOT, GraphML or JSON.
     Export(ExportArgs),
+    /// Benchmark: crawl a simulated network served by a child process, and measure the
+    /// network and storage ceilings in the same run.
+    Bench(BenchArgs),
 }
 
 /// Options of `demo`.
@@ -187,6 +191,58 @@ pub struct SimnetArgs {
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
+    /// Milliseconds every node waits before each answer (models a wide-area network).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Up to this many extra milliseconds per node, fixed per node by the seed.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Topology profile (`clean`).
+    #[arg(long, default_value = "clean", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    match s {
+        "clean" => Ok(Profile::Clean),
+        _ => Err(format!("unknown profile {s:?} (known: clean)")),
+    }
+}
+
+/// Options of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Live simulated nodes; a comma-separated list runs one benchmark per size (e.g.
+    /// 1000,10000) and compares their peak memory.
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    pub nodes: Vec<usize>,
+    /// Simnet topology profile, passed to `simnet --profile` as given.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Milliseconds every simulated node waits before each answer.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Up to this many extra milliseconds per node, fixed per node by the seed.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Nodes crawled at once (the crawl's default).
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Peer lists fetched at once from one node (the crawl's default).
+    #[arg(long, default_value_t = 4)]
+    pub per_node: usize,
+    /// Seed of the simulated topology.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Second octet of the first simnet's addresses; each size uses the next one.
+    #[arg(long, default_value_t = 200)]
+    pub subnet: u8,
+    /// Seconds each phase (simnet start, crawl, load loop) may take before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub time_limit: u64,
+    /// Keep the scratch folder (databases, truth, exports) here instead of deleting it.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
 }
 
 /// Which crawl of a database.

@@ -4,6 +4,7 @@
 //! go to stderr. Peer-controlled strings are sanitized before they are printed.
 
 pub mod args;
+mod bench;
 pub mod crawl;
 mod demo;
 pub mod output;
@@ -78,5 +79,6 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Simnet(a) => simnet::run(a, &ui).await,
         args::Command::Stats(a) => report::stats(a),
         args::Command::Export(a) => report::export(a),
+        args::Command::Bench(a) => bench::run(a, &ui).await,
     }
 }

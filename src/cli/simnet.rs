@@ -15,6 +15,9 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         seed: a.seed,
         subnet: a.subnet,
         network: a.network,
+        profile: a.profile,
+        latency: std::time::Duration::from_millis(a.latency_ms),
+        latency_jitter: std::time::Duration::from_millis(a.jitter_ms),
         ..SimnetConfig::default()
     })
     .await

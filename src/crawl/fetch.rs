@@ -48,6 +48,30 @@ pub struct FetchContext {
     pub pages: AtomicU64,
 }
 
+impl FetchContext {
+    /// The context of a crawl with `config`: its limits, resolver and TLS settings, an
+    /// empty dial log.
+    ///
+    /// # Errors
+    /// TLS setup failure (see [`super::tls::client_config`]).
+    pub fn from_config(config: &super::CrawlConfig) -> Result<FetchContext, rustls::Error> {
+        let dial_log = Arc::new(DialLog::default());
+        Ok(FetchContext {
+            network: config.network,
+            limits: config.limits.clone(),
+            per_node: config.per_node,
+            tls: super::tls::client_config()?,
+            resolver: PolicyResolver {
+                inner: config.resolver.clone(),
+                policy: config.policy.clone(),
+                log: dial_log.clone(),
+            },
+            dial_log,
+            pages: AtomicU64::new(0),
+        })
+    }
+}
+
 /// One peer list of one node, as far as it could be read.
 #[derive(Debug)]
 pub struct ListReport {

@@ -14,6 +14,7 @@
 //! them.
 
 pub mod cert;
+pub mod latency;
 pub mod server;
 pub mod topology;
 pub mod truth;
@@ -151,6 +152,12 @@ impl Simnet {
             let node = NodeHandle {
                 served: served.clone(),
                 index,
+                delay: latency::node_delay(
+                    config.seed,
+                    index,
+                    config.latency,
+                    config.latency_jitter,
+                ),
             };
             tasks.spawn(server::run(
                 listener,

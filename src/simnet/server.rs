@@ -83,6 +83,8 @@ pub struct NodeHandle {
     pub served: Arc<Served>,
     /// Which node of `served.topology.nodes` this is.
     pub index: usize,
+    /// Waited before each answer (injected wide-area latency).
+    pub delay: Duration,
 }
 
 /// Waits until the shutdown flag is set or its sender is gone.
@@ -172,7 +174,13 @@ async fn serve_connection(
     };
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let resp = handle(&node, peer, &req);
-        async move { Ok::<_, Infallible>(resp) }
+        let delay = node.delay;
+        async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Ok::<_, Infallible>(resp)
+        }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new());
