@@ -60,24 +60,33 @@ async fn fetch_node(
         return out;
     };
     let origin = format!("https://{}", node.address);
-    let urls = node
+    let mut urls = node
         .lists
         .iter()
         .flat_map(|&(net, pages)| (0..pages).map(move |p| (net, p)))
         .map(|(net, p)| plan.url(&origin, net, p));
     let timeout = ctx.limits.request_timeout;
     let client = &client;
-    let results: Vec<Option<u64>> = futures::stream::iter(urls)
-        .map(|url| async move {
-            let resp = client.get(url).timeout(timeout).send().await.ok()?;
-            if resp.status() != reqwest::StatusCode::OK {
-                return None;
-            }
-            resp.bytes().await.ok().map(|b| b.len() as u64)
-        })
-        .buffer_unordered(per_node.max(1))
-        .collect()
-        .await;
+    let get = |url: String| async move {
+        let resp = client.get(url).timeout(timeout).send().await.ok()?;
+        if resp.status() != reqwest::StatusCode::OK {
+            return None;
+        }
+        resp.bytes().await.ok().map(|b| b.len() as u64)
+    };
+    // The first request alone opens the node's one connection (one TLS handshake, as in
+    // the crawl); requests sent while no connection exists would each open their own.
+    let mut results: Vec<Option<u64>> = Vec::new();
+    if let Some(first) = urls.next() {
+        results.push(get(first).await);
+    }
+    results.extend(
+        futures::stream::iter(urls)
+            .map(get)
+            .buffer_unordered(per_node.max(1))
+            .collect::<Vec<_>>()
+            .await,
+    );
     for r in results {
         match r {
             Some(b) => {

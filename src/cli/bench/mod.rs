@@ -209,6 +209,21 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         );
     }
 
+    // Statistics and exports first, while the process holds only what the crawl left.
+    ui.note("bench: statistics and exports of the crawl…");
+    let id = finished.id;
+    rss::reset_peak();
+    let stats_before = rss::current_rss();
+    let t = Instant::now();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let out2: PathBuf = out.clone();
+    let db2 = db.clone();
+    tokio::task::spawn_blocking(move || crawl::write_outputs(&db2, id, &out2))
+        .await
+        .context("statistics task failed")??;
+    let exports_s = t.elapsed().as_secs_f64();
+    let exports_rss = rss::peak_rss();
     ui.note("bench: reading the ground truth…");
     let plan = {
         let truth = GroundTruth::read_json(&simnet.truth)?;
@@ -228,24 +243,11 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
 
     ui.note("bench: storage ceiling (same rows, same schema, nothing else running)…");
     let events_db = db.clone();
-    let id = finished.id;
     let events = tokio::task::spawn_blocking(move || store_ceiling::events_of(&events_db, id))
         .await
         .context("reading the crawl back failed")??;
     let store = store_ceiling::run(&dir.join("store-ceiling.sqlite"), network, events).await?;
 
-    ui.note("bench: statistics and exports of the crawl…");
-    rss::reset_peak();
-    let t = Instant::now();
-    let out = dir.join("out");
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let out2: PathBuf = out.clone();
-    let db2 = db.clone();
-    tokio::task::spawn_blocking(move || crawl::write_outputs(&db2, id, &out2))
-        .await
-        .context("statistics task failed")??;
-    let exports_s = t.elapsed().as_secs_f64();
-    let exports_rss = rss::peak_rss();
     let simnet_rss = simnet.peak_rss();
     simnet.stop().await;
 
@@ -306,18 +308,28 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         100.0 * rate(c.pages, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
     );
     if a.latency_ms > 0 || a.jitter_ms > 0 {
-        let bound = plan.lower_bound_s(in_flight);
+        let base = Duration::from_millis(a.latency_ms);
+        let jitter = Duration::from_millis(a.jitter_ms);
+        let seed = a.seed;
+        let b = plan.lower_bound(a.concurrency, a.per_node, |i| {
+            node_delay(seed, i, base, jitter)
+        });
         println!(
-            "  latency   lower bound max(dependency chain {:.2} s, {} pages × delay / {in_flight} = {:.2} s) = {bound:.2} s; crawl time = {:.2} × lower bound",
-            plan.chain_s,
+            "  latency   lower bound {:.2} s = max(dependency chain {:.2} s, {} pages × delay / {in_flight} requests = {:.2} s, node slots Σ⌈pages/{}⌉ × delay / {} = {:.2} s); crawl time = {:.2} × lower bound",
+            b.bound_s,
+            b.chain_s,
             plan.pages,
-            plan.delay_sum_s / in_flight as f64,
-            crawl_s / bound.max(1e-9)
+            b.requests_s,
+            a.per_node,
+            a.concurrency,
+            b.slots_s,
+            crawl_s / b.bound_s.max(1e-9)
         );
     }
     println!(
-        "  stats     statistics, DOT and GraphML of the crawl in {exports_s:.2} s, peak RSS {}",
-        mb(exports_rss)
+        "  stats     statistics, DOT and GraphML of the crawl in {exports_s:.2} s, peak RSS {} (from {} before)",
+        mb(exports_rss),
+        mb(stats_before)
     );
     Ok(Figures {
         nodes,
