@@ -22,6 +22,7 @@ use crate::sanitize::sanitize_bytes;
 use super::config::FetchLimits;
 use super::event::{Event, NodeIdx, NodeVisit, PageRecord};
 use super::failure::FailureKind;
+use super::parse::{FastPage, fast_page};
 use super::resolve::{DialLog, DnsFailure, PolicyRefused, PolicyResolver};
 
 /// Longest header value or detail text kept.
@@ -359,15 +360,19 @@ impl ListWalk<'_> {
             report.pages += 1;
             let mut record = ex.record;
             let parsed = match (&record.error, ex.body) {
-                (None, Some(body)) => match Page::from_json_bytes(&body) {
-                    Ok(p) => Ok(p),
-                    Err(crate::api::PageError::NotJson(_)) => Err(FailureKind::BadBody),
-                    Err(_) => Err(FailureKind::BadPage),
+                (None, Some(body)) => match fast_page(&body) {
+                    // The common case: every entry valid, parsed without a JSON tree.
+                    Some(p) => Ok(Parsed::Fast(p)),
+                    None => match Page::from_json_bytes(&body) {
+                        Ok(p) => Ok(Parsed::General(p)),
+                        Err(crate::api::PageError::NotJson(_)) => Err(FailureKind::BadBody),
+                        Err(_) => Err(FailureKind::BadPage),
+                    },
                 },
                 (Some(kind), _) => Err(*kind),
                 (None, None) => Err(FailureKind::Protocol),
             };
-            let page: Page<Value> = match parsed {
+            let page = match parsed {
                 Ok(p) => p,
                 Err(kind) => {
                     record.error = Some(kind);
@@ -378,31 +383,41 @@ impl ListWalk<'_> {
                     break;
                 }
             };
+            let (count, next) = match &page {
+                Parsed::Fast(p) => (p.items.len(), p.next),
+                Parsed::General(p) => (p.items.len(), p.next),
+            };
             report.ok_pages += 1;
-            record.items = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
-            record.next = page.next.map(|n| n.to_string());
+            record.items = u32::try_from(count).unwrap_or(u32::MAX);
+            record.next = next.map(|n| n.to_string());
             *last = Some(record);
-            if page.items.len() > limits.page_limit {
+            if count > limits.page_limit {
                 // Served more than asked: keep what fits under the item cap, flag the list.
                 report.error.get_or_insert(FailureKind::LimitIgnored);
             }
-            for item in &page.items {
+            let items: Box<dyn Iterator<Item = Result<PeerInfo, (&'static str, String)>>> =
+                match page {
+                    Parsed::Fast(p) => Box::new(p.items.into_iter().map(Ok)),
+                    Parsed::General(p) => Box::new(p.items.into_iter().map(|item| {
+                        PeerInfo::from_json(&item).map_err(|e| (e.kind(), item.to_string()))
+                    })),
+                };
+            for item in items {
                 if report.entries.len() >= limits.max_items_per_list {
                     report.error = Some(FailureKind::TooManyItems);
                     break;
                 }
-                match PeerInfo::from_json(item) {
+                match item {
                     Ok(p) => {
                         if seen.insert(p.address.clone()) {
                             report.entries.push(p);
                         }
                     }
-                    Err(e) => {
+                    Err((kind, raw)) => {
                         if report.invalid.len() < limits.max_items_per_list {
-                            let raw = item.to_string();
                             report
                                 .invalid
-                                .push((e.kind(), sanitize_bytes(raw.as_bytes(), MAX_RAW_ENTRY)));
+                                .push((kind, sanitize_bytes(raw.as_bytes(), MAX_RAW_ENTRY)));
                         }
                     }
                 }
@@ -410,11 +425,11 @@ impl ListWalk<'_> {
             if report.error == Some(FailureKind::TooManyItems) {
                 break;
             }
-            let Some(next) = page.next else { break };
+            let Some(next) = next else { break };
             // Positions only move forward; an empty page that points on, or a cursor that
             // does not advance, would loop forever.
             let start = next.start();
-            if page.items.is_empty() || start <= last_start {
+            if count == 0 || start <= last_start {
                 report.error = Some(FailureKind::CursorLoop);
                 break;
             }
@@ -423,6 +438,12 @@ impl ListWalk<'_> {
         }
         report
     }
+}
+
+/// A page as parsed: by the fast path, or by the general one that keeps invalid entries.
+enum Parsed {
+    Fast(FastPage),
+    General(Page<Value>),
 }
 
 /// Whether a failure means the node could not be talked to at all.
@@ -495,8 +516,15 @@ pub async fn visit_node(
                 let report = walk.walk(PeerNetwork::Mempool(c), &mut last).await;
                 (report, last)
             })
-            .buffered(ctx.per_node);
+            // Unordered, so a long list does not hold back the slots of shorter ones; the
+            // lists are put back in chain order below.
+            .buffer_unordered(ctx.per_node);
+        let mut mempool_lists = Vec::with_capacity(usize::from(ctx.network.chains()));
         while let Some((report, last)) = mempool.next().await {
+            mempool_lists.push((report, last));
+        }
+        mempool_lists.sort_by_key(|(report, _)| report.network.chain());
+        for (report, last) in mempool_lists {
             if let Some(r) = last {
                 last_ok.get_or_insert(r);
             }

@@ -9,6 +9,7 @@ pub use failure::FailureKind;
 pub use policy::{AddrClass, EgressPolicy, classify};
 pub mod config;
 pub mod fetch;
+pub mod parse;
 pub mod resolve;
 pub mod tls;
 
