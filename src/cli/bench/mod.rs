@@ -193,6 +193,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         "bench: simnet ready in {simnet_start_s:.1} s (pid {}); crawling…",
         simnet.id().unwrap_or(0)
     ));
+    rss::release_free_memory();
     let peak_reset = rss::reset_peak();
     let rss_before = rss::current_rss();
     let t = Instant::now();
@@ -212,6 +213,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
     // Statistics and exports first, while the process holds only what the crawl left.
     ui.note("bench: statistics and exports of the crawl…");
     let id = finished.id;
+    rss::release_free_memory();
     rss::reset_peak();
     let stats_before = rss::current_rss();
     let t = Instant::now();
