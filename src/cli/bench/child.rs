@@ -6,12 +6,38 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+/// The process id of the running child, so an interrupt can wait until it is gone.
+static RUNNING: AtomicU32 = AtomicU32::new(0);
+
+/// Waits (at most `limit`) until the last started child has exited: after an interrupt the
+/// benchmark returns only once its simnet is gone, not merely signalled.
+pub async fn wait_gone(limit: Duration) {
+    let pid = RUNNING.load(Ordering::Relaxed);
+    if pid == 0 {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        // Gone once /proc has no entry, or only a zombie waiting to be reaped.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        let alive = state.is_some_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        });
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// The note `simnet` prints once every node listens and both files are written.
 const READY_PREFIX: &str = "serving ";
@@ -78,6 +104,7 @@ impl SimnetChild {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let mut child = cmd.spawn().context("cannot start the simnet process")?;
+        RUNNING.store(child.id().unwrap_or(0), Ordering::Relaxed);
         let stderr = child
             .stderr
             .take()

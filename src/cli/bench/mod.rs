@@ -80,6 +80,8 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     tokio::select! {
         r = run_all(&a, ui) => r,
         () = interrupt => {
+            // The benchmark future is dropped by now, and with it the child (killed).
+            child::wait_gone(Duration::from_secs(10)).await;
             ui.note("bench: interrupted; the simnet process was stopped");
             Ok(Exit::Interrupted)
         }
