@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bench;
 mod churn_diff;
 mod cli;
 mod cli_store;

@@ -65,6 +65,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Announce a peer to one node (PUT of its peer list) and print the node's answer.
     AddPeer(AddPeerArgs),
+    /// Benchmark: crawl a simulated network served by a child process, and measure the
+    /// network and storage ceilings in the same run.
+    Bench(BenchArgs),
 }
 
 /// Options of `add-peer`.
@@ -271,6 +274,12 @@ pub struct SimnetArgs {
     /// Write the bootstrap nodes here, in the --bootstrap-file format.
     #[arg(long, value_name = "FILE")]
     pub bootstrap_out: Option<PathBuf>,
+    /// Milliseconds every node waits before each answer (models a wide-area network).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Up to this many extra milliseconds per node, fixed per node by the seed.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub jitter_ms: u64,
     /// Churn between crawls.
     #[command(flatten)]
     pub churn: super::simnet::ChurnArgs,
@@ -299,6 +308,42 @@ impl From<ProfileArg> for crate::simnet::Profile {
             ProfileArg::Hostile => crate::simnet::Profile::Hostile,
         }
     }
+}
+
+/// Options of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Live simulated nodes; a comma-separated list runs one benchmark per size (e.g.
+    /// 1000,10000) and compares their peak memory.
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    pub nodes: Vec<usize>,
+    /// Simnet topology profile, passed to `simnet --profile` as given.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Milliseconds every simulated node waits before each answer.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Up to this many extra milliseconds per node, fixed per node by the seed.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Nodes crawled at once (the crawl's default).
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Peer lists fetched at once from one node (the crawl's default).
+    #[arg(long, default_value_t = 4)]
+    pub per_node: usize,
+    /// Seed of the simulated topology.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Second octet of the first simnet's addresses; each size uses the next one.
+    #[arg(long, default_value_t = 200)]
+    pub subnet: u8,
+    /// Seconds each phase (simnet start, crawl, load loop) may take before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub time_limit: u64,
+    /// Keep the scratch folder (databases, truth, exports) here instead of deleting it.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
 }
 
 /// Which crawl of a database.

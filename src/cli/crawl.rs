@@ -198,10 +198,9 @@ pub fn write_outputs(db: &Path, id: CrawlId, out: &Path) -> Result<(Stats, Outpu
     let stats = Stats::compute(&data);
     let files = OutputFiles::in_dir(out);
     output::write_atomic(&files.dot, &ExportFormat::Dot.exporter().serialize(&data)?)?;
-    output::write_atomic(
-        &files.graphml,
-        &ExportFormat::GraphMl.exporter().serialize(&data)?,
-    )?;
+    output::write_atomic_with(&files.graphml, |w| {
+        Ok(ExportFormat::GraphMl.exporter().write_to(&data, w)?)
+    })?;
     output::write_atomic(&files.stats, stats.to_json()?.as_bytes())?;
     Ok((stats, files))
 }

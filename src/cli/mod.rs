@@ -5,6 +5,7 @@
 
 mod add_peer;
 pub mod args;
+mod bench;
 pub mod crawl;
 mod demo;
 mod diff;
@@ -116,5 +117,6 @@ async fn run(opts: Opts) -> Result<Exit> {
         args::Command::Prune(a) => diff::prune(a),
         args::Command::Report(a) => html_report::run(a, &ui),
         args::Command::AddPeer(a) => add_peer::run(a).await,
+        args::Command::Bench(a) => bench::run(a, &ui).await,
     }
 }

@@ -100,6 +100,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes a file through a buffered writer and renames it into place, so a large file is
+/// never held in memory and a reader never sees half of one.
+///
+/// # Errors
+/// A message naming the file.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let tmp = path.with_extension("tmp-write");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    write(&mut w).with_context(|| format!("cannot write {}", tmp.display()))?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    drop(w);
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Writes bytes to a file, or to stdout for `-`.
 ///
 /// # Errors

@@ -60,7 +60,14 @@ pub fn export(a: ExportArgs) -> Result<Exit> {
     } else {
         filter.apply(&data)
     };
-    let bytes = format.exporter().serialize(&data)?;
-    output::write_to(&a.output, &bytes)?;
+    let exporter = format.exporter();
+    if a.output == std::path::Path::new("-") {
+        // Streamed: a large crawl's file never has to fit in memory.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        exporter.write_to(&data, &mut out)?;
+        std::io::Write::flush(&mut out).context("cannot write to stdout")?;
+    } else {
+        output::write_atomic_with(&a.output, |w| Ok(exporter.write_to(&data, w)?))?;
+    }
     Ok(Exit::Success)
 }

@@ -45,6 +45,8 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
             KeyKind::default()
         },
         network: a.network,
+        latency: std::time::Duration::from_millis(a.latency_ms),
+        latency_jitter: std::time::Duration::from_millis(a.jitter_ms),
         ..SimnetConfig::default()
     })
     .await

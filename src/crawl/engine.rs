@@ -22,8 +22,7 @@ use super::event::{Event, NodeIdx, NodeVisit};
 use super::failure::FailureKind;
 use super::fetch::{FetchContext, NodeReport, visit_node};
 use super::progress::{Counters, Progress};
-use super::resolve::{DialLog, PolicyResolver};
-use super::tls;
+use super::resolve::DialLog;
 
 /// How long in-flight visits may finish after a cancel before they are aborted.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
@@ -111,20 +110,7 @@ impl Engine {
         progress: Progress,
     ) -> Result<Self, EngineError> {
         config.validate().map_err(EngineError::Config)?;
-        let dial_log = config.dial_log.clone();
-        let ctx = Arc::new(FetchContext {
-            network: config.network,
-            limits: config.limits.clone(),
-            per_node: config.per_node,
-            tls: tls::client_config()?,
-            resolver: PolicyResolver {
-                inner: config.resolver.clone(),
-                policy: config.policy.clone(),
-                log: dial_log.clone(),
-            },
-            dial_log,
-            pages: Default::default(),
-        });
+        let ctx = Arc::new(FetchContext::from_config(&config)?);
         Ok(Engine {
             config,
             ctx,

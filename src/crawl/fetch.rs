@@ -22,6 +22,7 @@ use crate::sanitize::sanitize_bytes;
 use super::config::FetchLimits;
 use super::event::{Event, NodeIdx, NodeVisit, PageRecord};
 use super::failure::FailureKind;
+use super::parse::{FastPage, fast_page};
 use super::resolve::{DialLog, DnsFailure, PolicyRefused, PolicyResolver};
 
 /// Longest header value or detail text kept.
@@ -46,6 +47,30 @@ pub struct FetchContext {
     pub dial_log: Arc<DialLog>,
     /// Pages fetched so far, for progress.
     pub pages: AtomicU64,
+}
+
+impl FetchContext {
+    /// The context of a crawl with `config`: its limits, resolver and TLS settings, an
+    /// empty dial log.
+    ///
+    /// # Errors
+    /// TLS setup failure (see [`super::tls::client_config`]).
+    pub fn from_config(config: &super::CrawlConfig) -> Result<FetchContext, rustls::Error> {
+        let dial_log = config.dial_log.clone();
+        Ok(FetchContext {
+            network: config.network,
+            limits: config.limits.clone(),
+            per_node: config.per_node,
+            tls: super::tls::client_config()?,
+            resolver: PolicyResolver {
+                inner: config.resolver.clone(),
+                policy: config.policy.clone(),
+                log: dial_log.clone(),
+            },
+            dial_log,
+            pages: AtomicU64::new(0),
+        })
+    }
 }
 
 /// One peer list of one node, as far as it could be read.
@@ -354,15 +379,19 @@ impl ListWalk<'_> {
             report.pages += 1;
             let mut record = ex.record;
             let parsed = match (&record.error, ex.body) {
-                (None, Some(body)) => match Page::from_json_bytes(&body) {
-                    Ok(p) => Ok(p),
-                    Err(crate::api::PageError::NotJson(_)) => Err(FailureKind::BadBody),
-                    Err(_) => Err(FailureKind::BadPage),
+                (None, Some(body)) => match fast_page(&body) {
+                    // The common case: every entry valid, parsed without a JSON tree.
+                    Some(p) => Ok(Parsed::Fast(p)),
+                    None => match Page::from_json_bytes(&body) {
+                        Ok(p) => Ok(Parsed::General(p)),
+                        Err(crate::api::PageError::NotJson(_)) => Err(FailureKind::BadBody),
+                        Err(_) => Err(FailureKind::BadPage),
+                    },
                 },
                 (Some(kind), _) => Err(*kind),
                 (None, None) => Err(FailureKind::Protocol),
             };
-            let page: Page<Value> = match parsed {
+            let page = match parsed {
                 Ok(p) => p,
                 Err(kind) => {
                     // The response row says why too, not only the node row.
@@ -378,41 +407,49 @@ impl ListWalk<'_> {
                     break;
                 }
             };
+            let (count, next) = match &page {
+                Parsed::Fast(p) => (p.items.len(), p.next),
+                Parsed::General(p) => (p.items.len(), p.next),
+            };
             report.ok_pages += 1;
-            record.items = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
-            record.next = page.next.map(|n| n.to_string());
-            if page.items.len() > limits.page_limit {
+            record.items = u32::try_from(count).unwrap_or(u32::MAX);
+            record.next = next.map(|n| n.to_string());
+            if count > limits.page_limit {
                 // Served more than asked: keep what fits under the item cap, flag the list.
                 report.error.get_or_insert(FailureKind::LimitIgnored);
                 record.error = Some(FailureKind::LimitIgnored);
             }
-            for item in &page.items {
+            let items: Box<dyn Iterator<Item = Result<PeerInfo, (&'static str, String)>>> =
+                match page {
+                    Parsed::Fast(p) => Box::new(p.items.into_iter().map(Ok)),
+                    Parsed::General(p) => Box::new(p.items.into_iter().map(|item| {
+                        PeerInfo::from_json(&item).map_err(|e| (e.kind(), item.to_string()))
+                    })),
+                };
+            for item in items {
                 if report.entries.len() >= limits.max_items_per_list {
                     report.error = Some(FailureKind::TooManyItems);
                     record.error = Some(FailureKind::TooManyItems);
                     break;
                 }
-                match PeerInfo::from_json(item) {
+                match item {
                     Ok(p) => {
                         if seen.insert(p.address.clone()) {
                             report.entries.push(p);
                         }
                     }
-                    Err(e) => {
+                    Err((kind, raw)) => {
                         if report.invalid.len() < limits.max_items_per_list {
-                            let raw = item.to_string();
                             report
                                 .invalid
-                                .push((e.kind(), sanitize_bytes(raw.as_bytes(), MAX_RAW_ENTRY)));
+                                .push((kind, sanitize_bytes(raw.as_bytes(), MAX_RAW_ENTRY)));
                         }
                     }
                 }
             }
             // Positions only move forward; an empty page that points on, or a cursor that
             // does not advance, would loop forever.
-            let looping = page
-                .next
-                .is_some_and(|n| page.items.is_empty() || n.start() <= last_start);
+            let looping = next.is_some_and(|n| count == 0 || n.start() <= last_start);
             if looping && record.error.is_none() {
                 record.error = Some(FailureKind::CursorLoop);
             }
@@ -423,7 +460,7 @@ impl ListWalk<'_> {
             if report.error == Some(FailureKind::TooManyItems) {
                 break;
             }
-            let Some(next) = page.next else { break };
+            let Some(next) = next else { break };
             if looping {
                 report.error = Some(FailureKind::CursorLoop);
                 break;
@@ -433,6 +470,12 @@ impl ListWalk<'_> {
         }
         report
     }
+}
+
+/// A page as parsed: by the fast path, or by the general one that keeps invalid entries.
+enum Parsed {
+    Fast(FastPage),
+    General(Page<Value>),
 }
 
 /// Whether a failure means the node could not be talked to at all.
@@ -505,8 +548,15 @@ pub async fn visit_node(
                 let report = walk.walk(PeerNetwork::Mempool(c), &mut last).await;
                 (report, last)
             })
-            .buffered(ctx.per_node);
+            // Unordered, so a long list does not hold back the slots of shorter ones; the
+            // lists are put back in chain order below.
+            .buffer_unordered(ctx.per_node);
+        let mut mempool_lists = Vec::with_capacity(usize::from(ctx.network.chains()));
         while let Some((report, last)) = mempool.next().await {
+            mempool_lists.push((report, last));
+        }
+        mempool_lists.sort_by_key(|(report, _)| report.network.chain());
+        for (report, last) in mempool_lists {
             if let Some(r) = last {
                 last_ok.get_or_insert(r);
             }

@@ -10,6 +10,7 @@ pub use policy::{AddrClass, EgressPolicy, classify};
 pub mod config;
 pub mod fetch;
 pub mod node_info;
+pub mod parse;
 pub mod resolve;
 pub mod tls;
 

@@ -19,6 +19,7 @@ pub mod churn;
 pub mod fault;
 pub mod hostile;
 pub mod info;
+pub mod latency;
 pub mod peerdb;
 pub mod put;
 pub mod realistic;
@@ -253,9 +254,20 @@ impl Simnet {
     }
 
     fn spawn_listener(&mut self, addr: SocketAddr, listener: TcpListener, acceptor: TlsAcceptor) {
+        // The delay is keyed by address, so a node keeps it across churn steps.
+        let key = match addr.ip() {
+            std::net::IpAddr::V4(ip) => u32::from(ip) as usize,
+            std::net::IpAddr::V6(_) => 0,
+        };
         let node = NodeHandle {
             served: self.served.clone(),
             addr,
+            delay: latency::node_delay(
+                self.config.seed,
+                key,
+                self.config.latency,
+                self.config.latency_jitter,
+            ),
         };
         let handle = self.tasks.spawn(server::run(
             listener,

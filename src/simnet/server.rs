@@ -108,6 +108,8 @@ pub struct NodeHandle {
     pub served: SharedServed,
     /// Where this node listens.
     pub addr: SocketAddr,
+    /// How long it waits before each answer (injected latency; zero by default).
+    pub delay: Duration,
 }
 
 /// One node as one request sees it: a snapshot of what is served and the node's place in it.
@@ -218,8 +220,12 @@ async fn serve_connection(
         () = wait_shutdown(&mut shutdown) => return,
     };
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let delay = node.delay;
         let node = node.view();
         async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             let resp = match node {
                 // The hostile profile's hook: well-behaved nodes are answered by `handle`.
                 Some(node) if node.served.topology.faults.get(node.index).is_some() => {

@@ -104,6 +104,11 @@ pub struct SimnetConfig {
     pub profile: Profile,
     /// Longest time one client connection may stay open (a stuck client cannot pin a task).
     pub connection_deadline: Duration,
+    /// Delay before every answer (wide-area latency); zero on plain loopback.
+    pub latency: Duration,
+    /// Extra delay per node, uniform in `[0, latency_jitter]`, fixed per node by the seed
+    /// (see [`super::latency::node_delay`]).
+    pub latency_jitter: Duration,
 }
 
 impl Default for SimnetConfig {
@@ -116,6 +121,8 @@ impl Default for SimnetConfig {
             key_kind: KeyKind::default(),
             profile: Profile::default(),
             connection_deadline: Duration::from_secs(60),
+            latency: Duration::ZERO,
+            latency_jitter: Duration::ZERO,
         }
     }
 }

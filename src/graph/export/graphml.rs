@@ -16,7 +16,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ExportError, Exporter, escape_char, known_edges};
+use super::{ExportError, Exporter, drain, escape_char, known_edges};
 use crate::store::CrawlData;
 
 /// The GraphML exporter.
@@ -66,7 +66,13 @@ fn data(out: &mut String, key: &str, value: &str) {
 
 impl Exporter for GraphMl {
     fn serialize(&self, crawl: &CrawlData) -> Result<Vec<u8>, ExportError> {
-        let mut out = String::new();
+        let mut bytes = Vec::new();
+        self.write_to(crawl, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn write_to(&self, crawl: &CrawlData, w: &mut dyn std::io::Write) -> Result<(), ExportError> {
+        let mut out = String::with_capacity(2 * super::CHUNK);
         out.push_str(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
              <graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" \
@@ -102,6 +108,7 @@ impl Exporter for GraphMl {
                 data(&mut out, "error", e);
             }
             out.push_str("    </node>\n");
+            drain(&mut out, w, false)?;
         }
         for (i, e) in known_edges(crawl).enumerate() {
             let _ = writeln!(
@@ -114,9 +121,11 @@ impl Exporter for GraphMl {
                 data(&mut out, "chain", &chain.to_string());
             }
             out.push_str("    </edge>\n");
+            drain(&mut out, w, false)?;
         }
         out.push_str("  </graph>\n</graphml>\n");
-        Ok(out.into_bytes())
+        drain(&mut out, w, true)?;
+        Ok(())
     }
 }
 

@@ -31,6 +31,9 @@ pub enum ExportError {
     /// JSON serialization failed.
     #[error("json serialization: {0}")]
     Json(#[from] serde_json::Error),
+    /// Writing the file failed.
+    #[error("write failed: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// A serializer of a crawl into one file format.
@@ -40,6 +43,28 @@ pub trait Exporter {
     /// # Errors
     /// [`ExportError`] if the data cannot be encoded.
     fn serialize(&self, data: &CrawlData) -> Result<Vec<u8>, ExportError>;
+
+    /// Writes the whole file to `w`. Formats whose files grow with the edges override it
+    /// to write in small chunks, so a file never has to fit in memory.
+    ///
+    /// # Errors
+    /// [`ExportError`] if the data cannot be encoded or written.
+    fn write_to(&self, data: &CrawlData, w: &mut dyn std::io::Write) -> Result<(), ExportError> {
+        w.write_all(&self.serialize(data)?)?;
+        Ok(())
+    }
+}
+
+/// Text is built in a small buffer and handed to the writer whenever it holds this much.
+const CHUNK: usize = 64 * 1024;
+
+/// Hands `out` to `w` once it holds [`CHUNK`] bytes (or always, with `force`).
+fn drain(out: &mut String, w: &mut dyn std::io::Write, force: bool) -> std::io::Result<()> {
+    if force || out.len() >= CHUNK {
+        w.write_all(out.as_bytes())?;
+        out.clear();
+    }
+    Ok(())
 }
 
 /// The export formats.

@@ -1,0 +1,343 @@
+//! `bench`: the shipped benchmark.
+//!
+//! For each size it starts a simnet in a child process ([`child`]), crawls it in this
+//! process exactly as `crawl` does, and then measures in the same run the two ceilings the
+//! crawl is compared with: T_net, a plain load loop fetching the same pages ([`load`]), and
+//! T_store, the same rows written into the same schema with nothing else running
+//! ([`store_ceiling`]). With injected latency it also prints the lower bound on crawl time
+//! ([`plan`]). Every phase is bounded by `--time-limit`; the child is killed on every way
+//! out.
+
+mod child;
+mod load;
+mod plan;
+mod rss;
+mod store_ceiling;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use crate::api::parse_bootstrap_list;
+use crate::crawl::Outcome;
+use crate::crawl::fetch::FetchContext;
+use crate::simnet::GroundTruth;
+use crate::simnet::latency::node_delay;
+
+use super::Exit;
+use super::args::{BenchArgs, CrawlOptions};
+use super::crawl;
+use super::output::Ui;
+
+/// Parses crawl options from flags, so the benchmark crawls with the documented defaults.
+#[derive(Parser)]
+struct DefaultOptions {
+    #[command(flatten)]
+    options: CrawlOptions,
+}
+
+/// The figures of one benchmarked size.
+#[derive(Debug, Clone, Default)]
+struct Figures {
+    nodes: usize,
+    crawl_s: f64,
+    crawl_rss: Option<u64>,
+}
+
+/// `chainweb-crawler bench`.
+pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
+    if a.nodes.is_empty() || a.nodes.contains(&0) {
+        bail!("--nodes must list positive node counts");
+    }
+    if usize::from(a.subnet) + a.nodes.len() > 255 {
+        bail!("--subnet leaves no room for {} simnets", a.nodes.len());
+    }
+    let interrupt = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    // Dropping the benchmark future (on a signal) drops the simnet child, which kills it.
+    tokio::select! {
+        r = run_all(&a, ui) => r,
+        () = interrupt => {
+            // The benchmark future is dropped by now, and with it the child (killed).
+            child::wait_gone(Duration::from_secs(10)).await;
+            ui.note("bench: interrupted; the simnet process was stopped");
+            Ok(Exit::Interrupted)
+        }
+    }
+}
+
+async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
+    let mut all = Vec::new();
+    for (k, &nodes) in a.nodes.iter().enumerate() {
+        let subnet = a.subnet + k as u8;
+        let dir = match &a.keep {
+            Some(d) => d.join(format!("bench-{nodes}")),
+            None => std::env::temp_dir().join(format!(
+                "chainweb-crawler-bench-{}-{nodes}",
+                std::process::id()
+            )),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let result = run_one(a, ui, nodes, subnet, &dir).await;
+        if a.keep.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        all.push(result?);
+    }
+    if all.len() > 1 {
+        print_sweep(&all);
+    }
+    Ok(Exit::Success)
+}
+
+fn mb(bytes: Option<u64>) -> String {
+    bytes.map_or("n/a".to_string(), |b| format!("{:.1} MB", b as f64 / 1e6))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "n/a".to_string())
+}
+
+fn rate(count: u64, secs: f64) -> f64 {
+    if secs > 0.0 { count as f64 / secs } else { 0.0 }
+}
+
+fn print_sweep(all: &[Figures]) {
+    println!("sweep:");
+    for f in all {
+        println!(
+            "  {:>6} nodes: crawl {:.2} s, crawler peak RSS {} ({:.1} kB per node)",
+            f.nodes,
+            f.crawl_s,
+            mb(f.crawl_rss),
+            f.crawl_rss.map_or(0.0, |r| r as f64 / 1e3 / f.nodes as f64)
+        );
+    }
+    if let (Some(first), Some(last)) = (all.first(), all.last())
+        && let (Some(r0), Some(r1)) = (first.crawl_rss, last.crawl_rss)
+        && last.nodes > first.nodes
+    {
+        let slope = (r1 as f64 - r0 as f64) / (last.nodes - first.nodes) as f64;
+        println!(
+            "  peak RSS grows {:.1} kB per added node ({} → {} nodes: × {:.2} memory for × {:.1} nodes)",
+            slope / 1e3,
+            first.nodes,
+            last.nodes,
+            r1 as f64 / r0 as f64,
+            last.nodes as f64 / first.nodes as f64
+        );
+    }
+}
+
+async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -> Result<Figures> {
+    let limit = Duration::from_secs(a.time_limit.max(1));
+    let load_start = load_average();
+    ui.note(format!(
+        "bench: starting a {nodes}-node simnet process on 127.{subnet}.x.y…"
+    ));
+    let spec = child::ChildSpec {
+        nodes,
+        seed: a.seed,
+        subnet,
+        profile: a.profile.clone(),
+        latency_ms: a.latency_ms,
+        jitter_ms: a.jitter_ms,
+        dir: dir.to_path_buf(),
+    };
+    let t = Instant::now();
+    let simnet = child::SimnetChild::start(&spec, limit).await?;
+    let simnet_start_s = t.elapsed().as_secs_f64();
+    let text = std::fs::read_to_string(&simnet.bootstrap)
+        .with_context(|| format!("cannot read {}", simnet.bootstrap.display()))?;
+    let bootstrap = parse_bootstrap_list(&text).context("the simnet's bootstrap list")?;
+
+    let mut options = DefaultOptions::try_parse_from(["bench", "--allow-loopback", "--dns", "off"])
+        .context("internal: default crawl options")?
+        .options;
+    options.concurrency = a.concurrency;
+    options.per_node = a.per_node;
+    let network = crate::api::NetworkId::Mainnet01;
+    let config = crawl::crawl_config(network, bootstrap.clone(), &options, None)?;
+    let params = crawl::parameters(network, &bootstrap, &options);
+    let in_flight = config.concurrency * config.per_node;
+    let page_limit = config.limits.page_limit;
+    let ctx = Arc::new(FetchContext::from_config(&config)?);
+    let db = dir.join("crawl.sqlite");
+
+    ui.note(format!(
+        "bench: simnet ready in {simnet_start_s:.1} s (pid {}); crawling…",
+        simnet.id().unwrap_or(0)
+    ));
+    rss::release_free_memory();
+    let peak_reset = rss::reset_peak();
+    let rss_before = rss::current_rss();
+    let t = Instant::now();
+    let finished = crawl::run_crawl(config, &db, params, *ui, tokio::time::sleep(limit)).await?;
+    let crawl_s = t.elapsed().as_secs_f64();
+    let crawl_rss = rss::peak_rss();
+    let summary = &finished.summary;
+    let c = summary.counters;
+    if summary.outcome != Outcome::Complete {
+        bail!(
+            "the crawl did not complete ({:?} after {crawl_s:.1} s): {}",
+            summary.outcome,
+            crawl::describe(summary, finished.id, &db)
+        );
+    }
+
+    // Statistics and exports first, while the process holds only what the crawl left.
+    ui.note("bench: statistics and exports of the crawl…");
+    let id = finished.id;
+    rss::release_free_memory();
+    rss::reset_peak();
+    let stats_before = rss::current_rss();
+    let t = Instant::now();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let out2: PathBuf = out.clone();
+    let db2 = db.clone();
+    tokio::task::spawn_blocking(move || crawl::write_outputs(&db2, id, &out2))
+        .await
+        .context("statistics task failed")??;
+    let exports_s = t.elapsed().as_secs_f64();
+    let exports_rss = rss::peak_rss();
+    ui.note("bench: reading the ground truth…");
+    let plan = {
+        let truth = GroundTruth::read_json(&simnet.truth)?;
+        let base = Duration::from_millis(a.latency_ms);
+        let jitter = Duration::from_millis(a.jitter_ms);
+        let seed = a.seed;
+        plan::Plan::from_truth(&truth, page_limit, |i| node_delay(seed, i, base, jitter))
+    };
+    let exact = c.known == plan.nodes_met as u64
+        && c.reachable == plan.live.len() as u64
+        && c.edges == plan.edges;
+
+    ui.note("bench: network ceiling (plain load loop)…");
+    let net = tokio::time::timeout(limit, load::run(&plan, ctx, a.concurrency, a.per_node))
+        .await
+        .context("the load loop did not finish within --time-limit")?;
+
+    ui.note("bench: storage ceiling (same rows, same schema, nothing else running)…");
+    let events_db = db.clone();
+    let events = tokio::task::spawn_blocking(move || store_ceiling::events_of(&events_db, id))
+        .await
+        .context("reading the crawl back failed")??;
+    let store = store_ceiling::run(&dir.join("store-ceiling.sqlite"), network, events).await?;
+
+    let simnet_rss = simnet.peak_rss();
+    simnet.stop().await;
+
+    let ceiling = net.elapsed_s.max(store.elapsed_s);
+    println!(
+        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} requests in flight; load average {load_start} at start, {} at end",
+        a.profile.as_deref().unwrap_or("default"),
+        a.latency_ms,
+        a.jitter_ms,
+        a.concurrency,
+        a.per_node,
+        load_average()
+    );
+    println!(
+        "  crawl     {} nodes known, {} reachable, {} pages, {} edges in {crawl_s:.2} s: {:.0} pages/s, {:.0} edges written/s; {}",
+        c.known,
+        c.reachable,
+        c.pages,
+        c.edges,
+        rate(c.pages, crawl_s),
+        rate(c.edges, crawl_s),
+        if exact {
+            "nodes, reachable nodes and edges equal the ground truth"
+        } else {
+            "DIFFERS from the ground truth"
+        }
+    );
+    println!(
+        "  memory    crawler peak RSS {} (from {} before the crawl{}); simnet process peak RSS {}",
+        mb(crawl_rss),
+        mb(rss_before),
+        if peak_reset {
+            ""
+        } else {
+            "; peak not reset, covers the whole process"
+        },
+        mb(simnet_rss)
+    );
+    println!(
+        "  T_net     {} pages ({} failed), {:.1} MB of bodies in {:.2} s: {:.0} pages/s",
+        net.pages,
+        net.failed,
+        net.bytes as f64 / 1e6,
+        net.elapsed_s,
+        rate(net.pages, net.elapsed_s)
+    );
+    println!(
+        "  T_store   {} nodes, {} edges, {} responses in {:.2} s: {:.0} edges/s",
+        store.nodes,
+        store.edges,
+        store.responses,
+        store.elapsed_s,
+        rate(store.edges, store.elapsed_s)
+    );
+    println!(
+        "  ceiling   max(T_net, T_store) = {ceiling:.2} s; crawl time = {:.2} × ceiling (crawl pages/s = {:.0} % of the load loop's)",
+        crawl_s / ceiling.max(1e-9),
+        100.0 * rate(c.pages, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
+    );
+    if a.latency_ms > 0 || a.jitter_ms > 0 {
+        let base = Duration::from_millis(a.latency_ms);
+        let jitter = Duration::from_millis(a.jitter_ms);
+        let seed = a.seed;
+        let b = plan.lower_bound(a.concurrency, a.per_node, |i| {
+            node_delay(seed, i, base, jitter)
+        });
+        println!(
+            "  latency   lower bound {:.2} s = max(dependency chain {:.2} s, {} pages × delay / {in_flight} requests = {:.2} s, node slots Σ⌈pages/{}⌉ × delay / {} = {:.2} s); crawl time = {:.2} × lower bound",
+            b.bound_s,
+            b.chain_s,
+            plan.pages,
+            b.requests_s,
+            a.per_node,
+            a.concurrency,
+            b.slots_s,
+            crawl_s / b.bound_s.max(1e-9)
+        );
+    }
+    println!(
+        "  stats     statistics, DOT and GraphML of the crawl in {exports_s:.2} s, peak RSS {} (from {} before)",
+        mb(exports_rss),
+        mb(stats_before)
+    );
+    Ok(Figures {
+        nodes,
+        crawl_s,
+        crawl_rss,
+    })
+}
