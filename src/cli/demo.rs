@@ -74,14 +74,17 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     let params = crawl::parameters(net.config().network, &bootstrap, &options);
     let info = crawl::node_info_settings(&config, &options);
     let finished = crawl::run_crawl(config, &db, params, *ui, interrupt::interrupted(*ui)).await;
-    if let (Ok(f), Some((settings, resolver))) = (&finished, info) {
-        crawl::record_cut_heights(&db, f.id, &settings, resolver, ui).await?;
+    if let Ok(f) = &finished {
+        crawl::report_end(ui, &f.summary, f.id, &db);
+        // The nodes must still be up to be asked for their cut and config.
+        if let Some((settings, resolver)) = info {
+            crawl::record_cut_heights(&db, f.id, &settings, resolver, ui).await?;
+        }
     }
     let expected = net.truth().expected();
     let faults = net.truth().faults.clone();
     net.shutdown().await;
     let finished = finished?;
-    crawl::report_end(ui, &finished.summary, finished.id, &db);
     let (stats, files) = crawl::write_outputs(&db, finished.id, &a.out)?;
     let report = super::html_report::write(&db, finished.id, &a.out)?;
     crawl::print_stats(&stats, a.json)?;

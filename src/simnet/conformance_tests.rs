@@ -9,25 +9,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use super::test_client::client;
+use super::test_client::{bounded, client, config};
 use super::*;
 use crate::api::{NetworkId, NextItem, Page, PeerNetwork, parse_bootstrap_list};
-
-fn config(subnet: u8, nodes: usize) -> SimnetConfig {
-    SimnetConfig {
-        nodes,
-        seed: u64::from(subnet),
-        subnet,
-        ..SimnetConfig::default()
-    }
-}
-
-/// Bounds every test: a hang fails instead of blocking the suite.
-async fn bounded<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(120), f)
-        .await
-        .expect("test finished in time")
-}
 
 struct Answer {
     status: StatusCode,

@@ -3,30 +3,13 @@
 //! entries unlisted, each node's own stable order, HEAD everywhere GET is served. Subnets
 //! 160–175 belong to this module.
 
-use std::time::Duration;
-
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::test_client::client;
+use super::test_client::{bounded, client, config};
 use super::*;
 use crate::api::{ChainId, NetworkId, Page, PeerNetwork};
-
-fn config(subnet: u8, nodes: usize) -> SimnetConfig {
-    SimnetConfig {
-        nodes,
-        seed: u64::from(subnet),
-        subnet,
-        ..SimnetConfig::default()
-    }
-}
-
-async fn bounded<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(120), f)
-        .await
-        .expect("test finished in time")
-}
 
 struct Answer {
     status: StatusCode,

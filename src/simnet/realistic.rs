@@ -131,14 +131,8 @@ pub fn generate(config: &SimnetConfig) -> Result<Topology, SimnetError> {
             "the realistic profile takes 1 to {MAX_REALISTIC_NODES} nodes, not {n}"
         )));
     }
-    let chains = usize::from(config.network.chains());
-    let networks = 1 + chains;
-    if networks > 64 {
-        return Err(SimnetError::Config(format!(
-            "{} has too many chains for the simulator",
-            config.network
-        )));
-    }
+    let networks = super::topology::peer_networks(config)?;
+    let chains = networks - 1;
     let s = config.subnet;
     let mut key_rng = ChaCha8Rng::seed_from_u64(config.seed);
     key_rng.set_stream(1);

@@ -84,3 +84,20 @@ pub fn client(h2: bool) -> reqwest::Client {
     };
     builder.build().expect("client builds")
 }
+
+/// A clean simnet of `nodes` nodes on `127.{subnet}.x.y`, seeded by its subnet.
+pub(crate) fn config(subnet: u8, nodes: usize) -> super::SimnetConfig {
+    super::SimnetConfig {
+        nodes,
+        seed: u64::from(subnet),
+        subnet,
+        ..super::SimnetConfig::default()
+    }
+}
+
+/// Bounds every test: a hang fails instead of blocking the suite.
+pub(crate) async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(120), f)
+        .await
+        .expect("test finished in time")
+}

@@ -163,6 +163,19 @@ pub struct Topology {
     pub outside: Vec<u32>,
 }
 
+/// The number of peer networks (the cut network and one mempool network per chain), which
+/// must fit the 64-bit network sets of the simulated peer databases.
+pub(crate) fn peer_networks(config: &SimnetConfig) -> Result<usize, SimnetError> {
+    let networks = 1 + usize::from(config.network.chains());
+    if networks > 64 {
+        return Err(SimnetError::Config(format!(
+            "{} has too many chains for the simulator",
+            config.network
+        )));
+    }
+    Ok(networks)
+}
+
 /// The address of live node `i`.
 pub(crate) fn live_addr(subnet: u8, i: usize) -> SocketAddr {
     // Callers keep i < MAX_NODES, so both octets fit in a u8.
@@ -270,14 +283,8 @@ impl Topology {
                 "nodes must be between 1 and {MAX_NODES}, not {n}"
             )));
         }
-        let chains = usize::from(config.network.chains());
-        let networks = 1 + chains;
-        if networks > 64 {
-            return Err(SimnetError::Config(format!(
-                "{} has too many chains for the simulator",
-                config.network
-            )));
-        }
+        let networks = peer_networks(config)?;
+        let chains = networks - 1;
 
         // Keys come from their own stream so the topology does not depend on the key kind.
         let mut key_rng = ChaCha8Rng::seed_from_u64(config.seed);
