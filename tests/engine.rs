@@ -135,3 +135,42 @@ async fn visits_cut_short_by_an_interrupt_are_failed_interrupted() {
     assert_eq!(summary.counters.failed, 1);
     assert_eq!(summary.counters.skipped, 0);
 }
+
+/// Pages a node answered before an interrupt are kept: visits still in flight when the
+/// grace period ends return what they read (the answered lists become edges) instead of
+/// being thrown away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_keeps_the_pages_already_answered() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 40,
+        seed: 14,
+        subnet: support::subnet(),
+        // Each answer takes 1.5 s: a node's 21 lists, 4 at a time, outlast the interrupt.
+        latency: std::time::Duration::from_millis(1500),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let (tx, rx) = tokio::sync::mpsc::channel(1 << 16);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(loopback_config(&net), tx, Progress::new(false)).expect("valid");
+    let summary = engine
+        .run(tokio::time::sleep(std::time::Duration::from_millis(2500)))
+        .await;
+    let got = collector.await.expect("collector");
+    net.shutdown().await;
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    assert!(
+        got.reachable.values().any(|r| *r == Some(true)),
+        "nodes that answered their cut list are reachable: {:?}",
+        got.reachable
+    );
+    assert!(
+        !got.edges.is_empty(),
+        "the answered cut lists are kept as edges"
+    );
+    assert!(
+        got.errors.values().any(|e| e == "interrupted"),
+        "the unfinished lists say why they stopped"
+    );
+}

@@ -26,6 +26,8 @@ use super::resolve::DialLog;
 
 /// How long in-flight visits may finish after a cancel before they are aborted.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
+/// How long visits told to stop may take to return before they are aborted.
+const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// How a crawl ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -295,9 +297,17 @@ impl Engine {
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
                 () = &mut grace, if cancelled => {
-                    self.tasks.abort_all();
-                    // Once is enough: an elapsed timer would fire on every turn of the loop.
-                    grace.as_mut().reset((Instant::now() + Duration::from_secs(86_400)).into());
+                    if *self.ctx.stop.borrow() {
+                        // Visits that did not return after being told to stop.
+                        self.tasks.abort_all();
+                        // Once is enough: an elapsed timer would fire on every turn.
+                        grace.as_mut().reset((Instant::now() + Duration::from_secs(86_400)).into());
+                    } else {
+                        // Tell visits to stop: each returns the lists it has read, so the
+                        // pages already answered become edges rather than being lost.
+                        self.ctx.stop.send_replace(true);
+                        grace.as_mut().reset((Instant::now() + STOP_GRACE).into());
+                    }
                 }
                 joined = self.tasks.join_next_with_id() => match joined {
                     Some(Ok((id, report))) => {

@@ -47,6 +47,9 @@ pub struct FetchContext {
     pub dial_log: Arc<DialLog>,
     /// Pages fetched so far, for progress.
     pub pages: AtomicU64,
+    /// Set when the crawl stops (interrupt or deadline, after the grace period): visits
+    /// abandon the request in flight and return what they already read.
+    pub stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl FetchContext {
@@ -69,6 +72,7 @@ impl FetchContext {
             },
             dial_log,
             pages: AtomicU64::new(0),
+            stop: tokio::sync::watch::Sender::new(false),
         })
     }
 }
@@ -317,7 +321,18 @@ impl ListWalk<'_> {
                 return Exchange { record, body: None };
             }
             let timeout = limits.request_timeout.min(remaining);
-            let mut ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes).await;
+            let mut stop = self.ctx.stop.subscribe();
+            let mut ex = tokio::select! {
+                ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes) => ex,
+                _ = stop.wait_for(|s| *s) => {
+                    let record = PageRecord {
+                        error: Some(FailureKind::Interrupted),
+                        observed_at_ms: now_ms(),
+                        ..PageRecord::default()
+                    };
+                    return Exchange { record, body: None };
+                }
+            };
             if ex.record.error == Some(FailureKind::Timeout) && timeout < limits.request_timeout {
                 ex.record.error = Some(FailureKind::NodeDeadline);
             }
