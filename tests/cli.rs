@@ -290,3 +290,96 @@ fn full_disk_on_output_fails_clearly() {
     let store = Store::open(&db).expect("reopen");
     assert_eq!(store.list_crawls().expect("list").len(), 1, "nothing lost");
 }
+
+#[test]
+fn impossible_combinations_are_usage_errors() {
+    let o = run(&["export", "--format", "dot", "--network", "chain:3"]);
+    assert_fails(&o, 2, "draws the cut network only");
+    let o = run(&["crawl", "--every", "1s", "--count", "0"]);
+    assert_fails(&o, 2, "--count");
+    let o = run(&["simnet", "--nodes", "0"]);
+    assert_fails(&o, 2, "nodes");
+    let o = run(&["simnet", "--churn", "1.5"]);
+    assert_fails(&o, 2, "--churn must be between 0 and 1");
+}
+
+#[test]
+fn a_missing_metrics_folder_fails_before_crawling() {
+    let dir = support::scratch("cli-metrics-dir");
+    let db = dir.join("c.sqlite");
+    let o = run(&[
+        "crawl",
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--allow-loopback",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--out",
+        dir.to_str().expect("utf8"),
+        "--metrics-file",
+        "/nonexistent-folder/x.prom",
+    ]);
+    assert_fails(&o, 1, "/nonexistent-folder");
+    assert!(!db.exists(), "no crawl was started");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `-q` prints only requested data: a crawl's statistics table is for a person, so cron
+/// and systemd runs stay silent; and never-contacted addresses count 0 crawls reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_crawl_prints_nothing() {
+    use chainweb_crawler::simnet::{Profile, Simnet, SimnetConfig};
+    let dir = support::scratch("cli-quiet-crawl");
+    let net = Simnet::start(SimnetConfig {
+        nodes: 60,
+        seed: 5,
+        subnet: support::subnet(),
+        profile: Profile::Realistic,
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let boot = dir.join("boot.txt");
+    net.write_bootstrap_file(&boot).expect("bootstrap file");
+    let db = dir.join("c.sqlite");
+    let args: Vec<String> = [
+        "-q",
+        "crawl",
+        "--loopback-only",
+        "--bootstrap-file",
+        boot.to_str().expect("utf8"),
+        "--db",
+        db.to_str().expect("utf8"),
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args)
+    })
+    .await
+    .expect("binary ran");
+    net.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(
+        o.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(o.stderr.is_empty(), "stderr: {}", stderr(&o));
+    let store = chainweb_crawler::store::Store::open(&db).expect("open");
+    let (never, nulls): (i64, i64) = store
+        .connection()
+        .query_row(
+            "SELECT sum(crawls_reached = 0), sum(crawls_reached IS NULL) FROM crawl_node_history",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("history");
+    assert!(never > 0, "never-reached addresses are listed");
+    assert_eq!(nulls, 0, "crawls_reached is a count, never NULL");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -58,7 +58,7 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
         ..SimnetConfig::default()
     })
     .await
-    .context("cannot start the simulated network")?;
+    .map_err(super::simnet::start_error)?;
     let truth_path = a.out.join("truth.json");
     net.truth()
         .write_json(&truth_path)

@@ -62,6 +62,26 @@ pub fn prepare_db_dir(db: &Path) -> Result<()> {
     }
 }
 
+/// Proves the folder of a file written later exists and is writable.
+///
+/// # Errors
+/// A message naming the folder.
+pub fn prepare_file_dir(file: &Path) -> Result<()> {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => {
+            if !p.is_dir() {
+                anyhow::bail!(
+                    "folder {} of {} does not exist",
+                    p.display(),
+                    file.display()
+                );
+            }
+            prepare_folder(p, "folder")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes a file whole or not at all.
 ///
 /// A regular file (or a new one) is written to a temporary file beside it, synced, then

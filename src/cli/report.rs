@@ -42,6 +42,17 @@ pub fn stats(a: StatsArgs) -> Result<Exit> {
 
 /// `chainweb-crawler export`.
 pub fn export(a: ExportArgs) -> Result<Exit> {
+    use crate::graph::filter::NetworkFilter;
+    if matches!(a.format, FormatArg::Dot)
+        && matches!(a.network, NetworkFilter::Mempool | NetworkFilter::Chain(_))
+    {
+        return Err(super::UsageError(
+            "--format dot draws the cut network only; use --format graphml, json or csv \
+             for mempool networks"
+                .into(),
+        )
+        .into());
+    }
     let data = load(&a.db, a.crawl)?;
     let format = match a.format {
         FormatArg::Dot => ExportFormat::Dot,

@@ -29,7 +29,7 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub every: Option<Duration>,
     /// With --every: stop after this many crawls.
-    #[arg(long, value_name = "N", requires = "every")]
+    #[arg(long, value_name = "N", requires = "every", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// After each crawl, delete all but the newest N sealed crawls of the database.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -57,6 +57,13 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
     crawl_config(a.network, bootstrap.clone(), &a.crawl, None)?;
     output::prepare_dir(&a.out)?;
     output::prepare_db_dir(&a.db)?;
+    // Files written after each crawl: a bad path should fail now, not after the crawl.
+    for file in [&a.schedule.metrics_file, &a.schedule.summary_file]
+        .into_iter()
+        .flatten()
+    {
+        output::prepare_file_dir(file)?;
+    }
     let s = &a.schedule;
     let (stop_tx, stop_rx) = watch::channel(false);
     let note_ui = *ui;
@@ -72,12 +79,15 @@ pub async fn run(a: CrawlArgs, ui: &Ui) -> Result<Exit> {
         let info = node_info_settings(&config, &a.crawl);
         let finished = run_crawl(config, &a.db, params, *ui, stopped(stop_rx.clone())).await?;
         report_end(ui, &finished.summary, finished.id, &a.db);
-        if let Some((settings, resolver)) = info {
+        // An interrupted crawl stops: no further requests after Ctrl-C or the deadline.
+        let completed = matches!(finished.summary.outcome, Outcome::Complete);
+        if let (true, Some((settings, resolver))) = (completed, info) {
             record_cut_heights(&a.db, finished.id, &settings, resolver, ui).await?;
         }
         let (stats, files) = write_outputs(&a.db, finished.id, &a.out)?;
         let report = super::html_report::write(&a.db, finished.id, &a.out)?;
-        if !matches!(finished.summary.outcome, Outcome::Failed(_)) {
+        // The table is for a person; under --quiet only asked-for data (--json) is printed.
+        if !matches!(finished.summary.outcome, Outcome::Failed(_)) && (ui.notes || a.json) {
             print_stats(&stats, a.json)?;
         }
         ui.note(format!(

@@ -29,10 +29,23 @@ pub struct ChurnArgs {
     pub churn_log: Option<PathBuf>,
 }
 
+/// Why a simulated network did not start: an impossible configuration (too few nodes for
+/// a profile, say) is the user's to fix, a usage error; anything else is a runtime error.
+pub(super) fn start_error(e: crate::simnet::SimnetError) -> anyhow::Error {
+    match e {
+        crate::simnet::SimnetError::Config(why) => super::UsageError(why).into(),
+        other => anyhow::Error::from(other).context("cannot start the simulated network"),
+    }
+}
+
 /// `chainweb-crawler simnet`.
 pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
     if !(0.0..=1.0).contains(&a.churn.churn) {
-        anyhow::bail!("--churn must be between 0 and 1, got {}", a.churn.churn);
+        return Err(super::UsageError(format!(
+            "--churn must be between 0 and 1, got {}",
+            a.churn.churn
+        ))
+        .into());
     }
     let mut net = Simnet::start(SimnetConfig {
         nodes: a.nodes,
@@ -50,7 +63,7 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
         ..SimnetConfig::default()
     })
     .await
-    .context("cannot start the simulated network")?;
+    .map_err(super::simnet::start_error)?;
     if a.profile == super::args::ProfileArg::Realistic {
         let f = crate::simnet::realistic::figures(&net.topology());
         ui.note(format!(
@@ -103,9 +116,13 @@ pub async fn run(a: SimnetArgs, ui: &Ui) -> Result<Exit> {
     // rewrites it.
     let mut changes = net.changes();
     let churning = a.churn.churn > 0.0;
+    // One signal future for the whole loop: one made anew each turn would miss a Ctrl-C
+    // that arrives while the truth file is being written.
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut stop => break,
             r = changes.changed() => {
                 if r.is_err() {
                     break;

@@ -91,7 +91,7 @@ g AS (
            min(crawl_id) AS first_crawl_id,
            max(crawl_id) AS last_crawl_id,
            count(*) AS crawls_seen,
-           sum(reachable = 1) AS crawls_reached,
+           coalesce(sum(reachable = 1), 0) AS crawls_reached,
            max(CASE WHEN reachable = 1 THEN crawl_id END) AS last_reached_crawl_id,
            max(CASE WHEN node_version IS NOT NULL THEN crawl_id END) AS version_crawl_id
     FROM seen
