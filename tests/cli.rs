@@ -383,3 +383,33 @@ async fn a_quiet_crawl_prints_nothing() {
     assert_eq!(nulls, 0, "crawls_reached is a count, never NULL");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn bench_refuses_what_it_cannot_measure() {
+    let o = run(&["bench", "--nodes", "0"]);
+    assert_fails(&o, 2, "--nodes");
+    let o = run(&["bench", "--profile", "hostile"]);
+    assert_fails(&o, 2, "well-behaved networks");
+}
+
+#[test]
+fn diff_refuses_crawls_of_two_networks() {
+    use chainweb_crawler::api::NetworkId;
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let dir = support::scratch("cli-diff-networks");
+    let db = dir.join("two.sqlite");
+    {
+        let store = Store::open(&db).expect("open");
+        for network in [NetworkId::Mainnet01, NetworkId::Testnet06] {
+            let id = store
+                .begin_crawl(network, &serde_json::json!({}))
+                .expect("begin");
+            store
+                .finish_crawl(id, CrawlStatus::Complete, 0, None)
+                .expect("seal");
+        }
+    }
+    let o = run(&["diff", "--db", db.to_str().expect("utf8")]);
+    assert_fails(&o, 2, "diff compares crawls of one network");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -77,6 +77,14 @@ fn pick(store: &Store, from: Option<i64>, to: Option<i64>) -> Result<(CrawlId, C
 pub fn diff(a: DiffArgs) -> Result<Exit> {
     let store = open_existing(&a.db)?;
     let (from, to) = pick(&store, a.from, a.to)?;
+    let (nf, nt) = (store.crawl(from)?.network, store.crawl(to)?.network);
+    if nf != nt {
+        return Err(super::UsageError(format!(
+            "crawl {from} is of {nf} and crawl {to} of {nt}: diff compares crawls of one \
+             network (pick them with --from and --to)"
+        ))
+        .into());
+    }
     let d = store
         .diff(from, to)
         .with_context(|| format!("cannot compare crawls {from} and {to}"))?;

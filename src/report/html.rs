@@ -38,6 +38,22 @@ pub fn peer_text(s: &str) -> String {
     escape(&sanitize(s, TEXT_MAX))
 }
 
+/// Longest peer-controlled label in the summary table: a longer one (a version of 80
+/// characters, say) would widen the table over the map; the whole text is in its tooltip.
+const LABEL_MAX: usize = 32;
+
+/// A peer-controlled summary label: capped at [`LABEL_MAX`] characters, whole in `title`.
+fn peer_label(s: &str) -> String {
+    let full = peer_text(s);
+    if s.chars().count() <= LABEL_MAX {
+        return full;
+    }
+    format!(
+        "<span title=\"{full}\">{}</span>",
+        escape(&sanitize(s, LABEL_MAX))
+    )
+}
+
 /// JSON made safe inside `<script>`: `<`, `>` and `&` can only occur inside JSON strings,
 /// where their `\u` escapes mean the same, and without them no `</script>` or `<!--` can
 /// end the element early.
@@ -133,6 +149,12 @@ fn summary(s: &Stats) -> String {
     row(&mut t, 1, "bootstrap", &n.bootstrap.to_string());
     row(&mut t, 1, "contacted", &n.contacted.to_string());
     row(&mut t, 2, "reachable", &n.reachable.to_string());
+    if n.incomplete > 0 {
+        row(&mut t, 3, "lists incomplete", &n.incomplete.to_string());
+        for (reason, count) in &n.incomplete_by_reason {
+            row(&mut t, 4, &peer_text(reason), &count.to_string());
+        }
+    }
     row(&mut t, 2, "failed", &n.failed.to_string());
     for (reason, count) in &n.failed_by_reason {
         row(&mut t, 3, &peer_text(reason), &count.to_string());
@@ -188,7 +210,7 @@ fn summary(s: &Stats) -> String {
     );
     row(&mut t, 0, "node versions (reachable)", "");
     for (version, count) in &s.node_versions {
-        row(&mut t, 1, &peer_text(version), &count.to_string());
+        row(&mut t, 1, &peer_label(version), &count.to_string());
     }
     let k = &s.clock_skew;
     row(
@@ -389,6 +411,23 @@ pub fn page(data: &CrawlData, history: &[CrawlCounts]) -> Result<String, ReportE
 mod tests {
     use super::*;
     use crate::graph::fixture;
+
+    #[test]
+    fn long_peer_labels_are_capped_with_the_whole_text_in_the_tooltip() {
+        let long = format!("{}\"<x>", "2.".repeat(20));
+        let label = peer_label(&long);
+        assert!(label.starts_with("<span title=\""), "{label}");
+        let shown = label.rsplit_once("\">").map(|(_, v)| v).unwrap_or("");
+        assert!(
+            shown.chars().count() <= LABEL_MAX + "</span>".len() + 1,
+            "{label}"
+        );
+        assert!(
+            label.contains("&quot;&lt;x&gt;"),
+            "the tooltip holds the escaped whole"
+        );
+        assert_eq!(peer_label("3.2"), "3.2");
+    }
 
     #[test]
     fn escapes_markup_and_controls() {

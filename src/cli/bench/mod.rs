@@ -49,11 +49,29 @@ struct Figures {
 
 /// `chainweb-crawler bench`.
 pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
+    let usage = |why: String| -> anyhow::Error { super::UsageError(why).into() };
     if a.nodes.is_empty() || a.nodes.contains(&0) {
-        bail!("--nodes must list positive node counts");
+        return Err(usage("--nodes must list positive node counts".into()));
     }
     if usize::from(a.subnet) + a.nodes.len() > 255 {
-        bail!("--subnet leaves no room for {} simnets", a.nodes.len());
+        return Err(usage(format!(
+            "--subnet leaves no room for {} simnets",
+            a.nodes.len()
+        )));
+    }
+    match a.profile.as_deref() {
+        None | Some("clean" | "realistic") => {}
+        // Its faults hang and flood on purpose: a ceiling measured against them means nothing.
+        Some("hostile") => {
+            return Err(usage(
+                "bench measures well-behaved networks: --profile clean or realistic".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(usage(format!(
+                "unknown profile {other:?} (clean, realistic)"
+            )));
+        }
     }
     let interrupt = async {
         #[cfg(unix)]
