@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use super::SimnetError;
 use super::cert;
 use super::peerdb::{self, DbEntry};
-use super::topology::{LiveNode, SimnetConfig, Topology};
+use super::topology::{LiveNode, SimnetConfig, Topology, sample_excluding};
 use crate::api::{HostAddress, Hostname, PeerId, PeerInfo};
 
 /// The shared port of the hosting-provider cluster (Flux's Kadena node app).
@@ -281,9 +281,9 @@ pub fn generate(config: &SimnetConfig) -> Result<Topology, SimnetError> {
         let stale_k = (size as f64 * rng.random_range(0.2..0.4)).round() as usize;
         let outside_k = (size as f64 * rng.random_range(0.03..0.08)).round() as usize;
         let live_k = size.saturating_sub(cut.len() + stale_k + outside_k);
-        cut.extend(sample(&mut rng, &dead, stale_k, me));
-        cut.extend(sample(&mut rng, &outside, outside_k, me));
-        cut.extend(sample(&mut rng, &pool, live_k, me));
+        cut.extend(sample_excluding(&mut rng, &dead, stale_k, me));
+        cut.extend(sample_excluding(&mut rng, &outside, outside_k, me));
+        cut.extend(sample_excluding(&mut rng, &pool, live_k, me));
 
         let mut db: BTreeMap<u32, u64> = BTreeMap::new();
         for &e in &cut {
@@ -310,8 +310,8 @@ pub fn generate(config: &SimnetConfig) -> Result<Topology, SimnetError> {
                     .collect(),
                 _ => {
                     let extra = rng.random_range(1..=12usize);
-                    let mut v: Vec<u32> = sample(&mut rng, &pool, extra, me).collect();
-                    v.extend(sample(&mut rng, &dead, extra / 4, me));
+                    let mut v: Vec<u32> = sample_excluding(&mut rng, &pool, extra, me).collect();
+                    v.extend(sample_excluding(&mut rng, &dead, extra / 4, me));
                     // One address per node's database: a hub stays in the form it has.
                     v.retain(|&e| !(null_ids && (e as usize) < hubs_n));
                     v
@@ -359,21 +359,6 @@ pub fn generate(config: &SimnetConfig) -> Result<Topology, SimnetError> {
         outside,
         faults: Default::default(),
     })
-}
-
-/// Up to `amount` distinct items of `pool`, never `exclude`.
-fn sample(
-    rng: &mut ChaCha8Rng,
-    pool: &[u32],
-    amount: usize,
-    exclude: u32,
-) -> impl Iterator<Item = u32> {
-    let draws = (amount + 1).min(pool.len());
-    rand::seq::index::sample(rng, pool.len(), draws)
-        .into_iter()
-        .map(|j| pool[j])
-        .filter(move |&e| e != exclude)
-        .take(amount)
 }
 
 /// Figures that show how a topology compares with the real network.

@@ -215,7 +215,7 @@ pub(crate) fn pick_version(rng: &mut ChaCha8Rng) -> &'static str {
 }
 
 /// Chooses up to `amount` distinct items of `pool` other than `exclude`.
-fn sample_excluding(
+pub(crate) fn sample_excluding(
     rng: &mut ChaCha8Rng,
     pool: &[u32],
     amount: usize,
