@@ -174,3 +174,75 @@ async fn an_interrupt_keeps_the_pages_already_answered() {
         "the unfinished lists say why they stopped"
     );
 }
+
+/// The bounds hold where they matter, at the nodes, as the simulator counts them: never
+/// more than `concurrency × per_node` requests in flight, never more than `per_node` on one
+/// node; and the bound is used, with more nodes open than `concurrency` while some of them
+/// wait for their first answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_stay_within_the_bounds_and_fill_them() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 80,
+        seed: 14,
+        subnet: support::subnet(),
+        latency: std::time::Duration::from_millis(20),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 3;
+    config.per_node = 2;
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let summary = engine.run(std::future::pending()).await;
+    let got = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Complete);
+    assert_eq!(got.edges, net.truth().expected().edges);
+    let peaks = net.request_peaks();
+    assert_eq!(peaks.in_flight, 6, "{peaks:?}");
+    assert_eq!(peaks.per_node, 2, "{peaks:?}");
+    assert!(peaks.nodes > 3, "idle slots went to more nodes: {peaks:?}");
+    net.shutdown().await;
+}
+
+/// Waiting for one of the crawl's request permits is not the node's fault: a visit that
+/// waits longer than `node_timeout` for them still reads every list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_request_permit_does_not_count_toward_the_node_deadline() {
+    use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
+    let net = Simnet::start(SimnetConfig {
+        nodes: 3,
+        seed: 15,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.limits.node_timeout = std::time::Duration::from_millis(300);
+    let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
+    // Every permit taken, as by other visits, for longer than the node deadline.
+    let all = u32::try_from(ctx.requests.available_permits()).expect("permits");
+    let held = ctx
+        .requests
+        .clone()
+        .acquire_many_owned(all)
+        .await
+        .expect("held");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        drop(held);
+    });
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let address = config.bootstrap[0].address.clone();
+    let report = visit_node(ctx, 0, address, tx).await;
+    release.await.expect("release");
+    drop(collector);
+    assert!(report.visit.reachable, "{:?}", report.visit);
+    assert_eq!(report.visit.error, None, "{:?}", report.visit);
+    assert_eq!(report.lists.len(), 21);
+    assert!(report.lists.iter().all(|l| l.error.is_none()));
+}

@@ -193,14 +193,17 @@ pub struct CrawlOptions {
     /// with --allow-loopback.
     #[arg(long, value_enum)]
     pub dns: Option<DnsMode>,
-    /// Nodes crawled at once.
+    /// Nodes crawled at once. With --per-node it caps the requests in flight at
+    /// concurrency × per-node; nodes waiting for their first answer or finishing their last
+    /// lists leave their idle slots to further nodes (up to twice as many open at once).
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
     /// After the crawl, read `GET …/cut` and `GET …/config` of every reachable node and
     /// store its cut height and self-reported address (view crawl_node_info).
     #[arg(long)]
     pub cut_heights: bool,
-    /// Peer lists fetched at once from one node.
+    /// Requests at once to one node (its peer lists share them; the first page of its cut
+    /// list goes alone).
     #[arg(long, default_value_t = 4)]
     pub per_node: usize,
     /// Items asked for per page (the node caps it at 512).
@@ -212,7 +215,8 @@ pub struct CrawlOptions {
     /// Seconds allowed for one request, body included.
     #[arg(long, default_value_t = 10.0)]
     pub request_timeout: f64,
-    /// Seconds allowed for all requests to one node.
+    /// Seconds allowed for all requests to one node (time spent waiting for a free request
+    /// slot of the crawl does not count).
     #[arg(long, default_value_t = 60.0)]
     pub node_timeout: f64,
     /// Largest response body accepted, in bytes (chainweb-node's own cap is 2 MiB).
@@ -317,8 +321,9 @@ pub struct BenchArgs {
     /// 1000,10000) and compares their peak memory.
     #[arg(long, value_delimiter = ',', default_value = "1000")]
     pub nodes: Vec<usize>,
-    /// Simnet topology profile, passed to `simnet --profile` as given.
-    #[arg(long)]
+    /// Simnet topology profile: realistic (the real network's shape: multi-page cut lists,
+    /// stale and unroutable entries) or clean.
+    #[arg(long, default_value = "realistic")]
     pub profile: Option<String>,
     /// Milliseconds every simulated node waits before each answer.
     #[arg(long, value_name = "MS", default_value_t = 0)]

@@ -18,7 +18,8 @@ pub struct FetchLimits {
     pub connect_timeout: Duration,
     /// Deadline for one request, from sending it to the end of the body.
     pub request_timeout: Duration,
-    /// Deadline for all the work on one node.
+    /// Deadline for all the work on one node, not counting waits for the crawl's request
+    /// permits.
     pub node_timeout: Duration,
     /// Largest response body accepted (chainweb-node caps its own at 2 MiB).
     pub max_body_bytes: usize,
@@ -59,7 +60,10 @@ pub struct CrawlConfig {
     pub policy: EgressPolicy,
     /// How DNS names are looked up.
     pub resolver: Arc<dyn NameResolver>,
-    /// Nodes being crawled at once.
+    /// Nodes being crawled at once: with `per_node` it bounds the requests in flight to
+    /// `concurrency × per_node`. Up to twice as many nodes may be open, so the request slots
+    /// one node leaves idle (waiting for its first answer, finishing its last lists) are
+    /// used by another.
     pub concurrency: usize,
     /// Lists fetched at once from one node.
     pub per_node: usize,
@@ -90,6 +94,11 @@ impl CrawlConfig {
             max_duration: None,
             dial_log: Arc::default(),
         }
+    }
+
+    /// Most node visits open at once (see [`CrawlConfig::concurrency`]).
+    pub fn max_open_visits(&self) -> usize {
+        self.concurrency.saturating_mul(2)
     }
 
     /// Checks the settings once, so the engine can rely on them.

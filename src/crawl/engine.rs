@@ -1,8 +1,8 @@
 //! The engine: one task that owns all crawl state.
 //!
 //! It holds the frontier, the address index and a `JoinSet` of node visits, spawning a
-//! visit only while fewer than `concurrency` are in flight, so it needs no semaphore and no
-//! shared maps. The crawl is over when the frontier and the `JoinSet` are both empty. On
+//! visit only while fewer than [`CrawlConfig::max_open_visits`] are open, so it shares no
+//! maps with them; the visits share only the crawl's request permits. The crawl is over when the frontier and the `JoinSet` are both empty. On
 //! cancellation it stops scheduling, gives in-flight visits a short grace period, aborts the
 //! rest and still returns a [`Summary`].
 
@@ -175,7 +175,16 @@ impl Engine {
     }
 
     fn spawn_visits(&mut self) {
-        while self.tasks.len() < self.config.concurrency {
+        // Requests in flight are bounded by the fetch context's permits. Past `concurrency`
+        // open visits, another opens only while a node's worth of permits lies idle (nodes
+        // waiting for their first answer or finishing their last lists): visits queueing
+        // for permits would only add wake-ups.
+        loop {
+            let open = self.tasks.len();
+            let idle = self.ctx.requests.available_permits() >= self.config.per_node;
+            if open >= self.config.max_open_visits() || (open >= self.config.concurrency && !idle) {
+                break;
+            }
             let Some(idx) = self.frontier.pop_front() else {
                 break;
             };

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::api::{HostAddress, NetworkId, Page, PeerId, PeerInfo, PeerNetwork, headers};
 use crate::sanitize::sanitize_bytes;
@@ -39,6 +39,11 @@ pub struct FetchContext {
     pub limits: FetchLimits,
     /// Lists fetched at once from one node.
     pub per_node: usize,
+    /// Requests in flight across the whole crawl (`concurrency × per_node` permits): the
+    /// bound that matters to the network, while the engine may keep more nodes open than
+    /// `concurrency` so that one node's idle slots (its first answer, its last lists) go to
+    /// another node instead of going unused.
+    pub requests: Arc<tokio::sync::Semaphore>,
     /// TLS settings every node's client is built from.
     pub tls: rustls::ClientConfig,
     /// Resolver applying the egress policy to DNS answers.
@@ -64,6 +69,9 @@ impl FetchContext {
             network: config.network,
             limits: config.limits.clone(),
             per_node: config.per_node,
+            requests: Arc::new(tokio::sync::Semaphore::new(
+                config.concurrency.saturating_mul(config.per_node).max(1),
+            )),
             tls: super::tls::client_config()?,
             resolver: PolicyResolver {
                 inner: config.resolver.clone(),
@@ -283,13 +291,90 @@ async fn exchange_once(
     Exchange { record, body }
 }
 
+/// A node's deadline, which stands still while its visit waits for the crawl's request
+/// permits: a full crawl is not the node's fault. Waits of several lists at once count
+/// once (the union of the waiting intervals).
+#[derive(Debug)]
+struct VisitClock {
+    deadline: Instant,
+    stall: std::sync::Mutex<Stall>,
+}
+
+#[derive(Debug)]
+struct Stall {
+    /// Lists waiting for a permit now.
+    waiting: usize,
+    /// When `waiting` last became non-zero.
+    since: Instant,
+    /// Waiting time before that.
+    total: Duration,
+}
+
+impl VisitClock {
+    fn new(timeout: Duration) -> VisitClock {
+        let now = Instant::now();
+        VisitClock {
+            deadline: now + timeout,
+            stall: std::sync::Mutex::new(Stall {
+                waiting: 0,
+                since: now,
+                total: Duration::ZERO,
+            }),
+        }
+    }
+
+    fn stall(&self) -> std::sync::MutexGuard<'_, Stall> {
+        self.stall
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn begin_wait(&self) {
+        let mut s = self.stall();
+        if s.waiting == 0 {
+            s.since = Instant::now();
+        }
+        s.waiting += 1;
+    }
+
+    fn end_wait(&self) {
+        let mut s = self.stall();
+        s.waiting = s.waiting.saturating_sub(1);
+        if s.waiting == 0 {
+            let waited = s.since.elapsed();
+            s.total += waited;
+        }
+    }
+
+    /// The deadline as of now.
+    fn deadline(&self) -> Instant {
+        let s = self.stall();
+        let ongoing = if s.waiting > 0 {
+            s.since.elapsed()
+        } else {
+            Duration::ZERO
+        };
+        self.deadline + s.total + ongoing
+    }
+}
+
+/// The record of a request abandoned because the crawl is stopping.
+fn interrupted() -> Exchange {
+    let record = PageRecord {
+        error: Some(FailureKind::Interrupted),
+        observed_at_ms: now_ms(),
+        ..PageRecord::default()
+    };
+    Exchange { record, body: None }
+}
+
 /// Everything one list walk needs that stays the same across its pages.
 struct ListWalk<'a> {
     ctx: &'a FetchContext,
     client: &'a reqwest::Client,
     node: NodeIdx,
     origin: &'a str,
-    deadline: Instant,
+    clock: &'a VisitClock,
     events: &'a mpsc::Sender<Event>,
 }
 
@@ -297,6 +382,9 @@ impl ListWalk<'_> {
     /// One page request with retries for transient failures. Every failed attempt that is
     /// retried is recorded here; the final one is returned unrecorded, so the caller can add
     /// what the body says (items, next, page-level errors) before [`ListWalk::finish`].
+    ///
+    /// Each attempt first takes one of the crawl's request permits (the wait does not count
+    /// toward the node deadline, see [`VisitClock`]).
     async fn fetch(&self, network: PeerNetwork, page: u32, cursor: Option<&str>) -> Exchange {
         let limits = &self.ctx.limits;
         let mut url = format!(
@@ -310,8 +398,20 @@ impl ListWalk<'_> {
             url.push_str(c);
         }
         let mut attempt = 0;
+        let mut stop = self.ctx.stop.subscribe();
         loop {
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            self.clock.begin_wait();
+            let permit = tokio::select! {
+                // The semaphore is never closed; without a permit the request still runs.
+                p = self.ctx.requests.acquire() => p.ok(),
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            self.clock.end_wait();
+            if *stop.borrow() {
+                return interrupted();
+            }
+            let deadline = self.clock.deadline();
+            let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 let record = PageRecord {
                     error: Some(FailureKind::NodeDeadline),
@@ -321,18 +421,11 @@ impl ListWalk<'_> {
                 return Exchange { record, body: None };
             }
             let timeout = limits.request_timeout.min(remaining);
-            let mut stop = self.ctx.stop.subscribe();
             let mut ex = tokio::select! {
                 ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes) => ex,
-                _ = stop.wait_for(|s| *s) => {
-                    let record = PageRecord {
-                        error: Some(FailureKind::Interrupted),
-                        observed_at_ms: now_ms(),
-                        ..PageRecord::default()
-                    };
-                    return Exchange { record, body: None };
-                }
+                _ = stop.wait_for(|s| *s) => return interrupted(),
             };
+            drop(permit);
             if ex.record.error == Some(FailureKind::Timeout) && timeout < limits.request_timeout {
                 ex.record.error = Some(FailureKind::NodeDeadline);
             }
@@ -345,10 +438,8 @@ impl ListWalk<'_> {
             }
             self.finish(network, page, cursor, ex.record).await;
             let backoff = limits.retry_backoff.saturating_mul(1 << attempt.min(10));
-            tokio::time::sleep(
-                backoff.min(self.deadline.saturating_duration_since(Instant::now())),
-            )
-            .await;
+            tokio::time::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())))
+                .await;
             attempt += 1;
         }
     }
@@ -371,8 +462,14 @@ impl ListWalk<'_> {
         record
     }
 
-    /// Walks one list page by page until `next` is null or a bound stops it.
-    async fn walk(&self, network: PeerNetwork, last: &mut Option<PageRecord>) -> ListReport {
+    /// Walks one list page by page until `next` is null or a bound stops it. `probe`, if
+    /// given, is told after the first page whether the node is worth its other lists.
+    async fn walk(
+        &self,
+        network: PeerNetwork,
+        last: &mut Option<PageRecord>,
+        mut probe: Option<oneshot::Sender<bool>>,
+    ) -> ListReport {
         let limits = &self.ctx.limits;
         let mut report = ListReport {
             network,
@@ -391,6 +488,13 @@ impl ListWalk<'_> {
                 break;
             }
             let ex = self.fetch(network, page_no, cursor.as_deref()).await;
+            if let Some(tx) = probe.take() {
+                // Worth going on if it answered at all, or failed in a way that says
+                // nothing about reaching it.
+                let go = ex.record.status.is_some()
+                    || ex.record.error.is_some_and(|k| !is_unreachable(k));
+                let _ = tx.send(go);
+            }
             report.pages += 1;
             let mut record = ex.record;
             let parsed = match (&record.error, ex.body) {
@@ -510,15 +614,44 @@ fn is_unreachable(kind: FailureKind) -> bool {
     )
 }
 
-/// Contacts one node and reads every peer list it serves: the cut list first; if the node
-/// answers at all, then every chain's mempool list, `per_node` at a time.
+/// How a list walk relates to the node's first answer.
+enum Gate {
+    /// This walk's first page is the probe: tell the others whether to go on.
+    Probe(oneshot::Sender<bool>),
+    /// Start only once the probe says the node answers.
+    After(futures::future::Shared<oneshot::Receiver<bool>>),
+}
+
+/// Walks one list of a visit, or nothing if the probe said the node cannot be reached.
+async fn walk_list(
+    walk: &ListWalk<'_>,
+    network: PeerNetwork,
+    gate: Gate,
+) -> Option<(ListReport, Option<PageRecord>)> {
+    let probe = match gate {
+        Gate::Probe(tx) => Some(tx),
+        Gate::After(rx) => {
+            if !rx.await.unwrap_or(false) {
+                return None;
+            }
+            None
+        }
+    };
+    let mut last = None;
+    let report = walk.walk(network, &mut last, probe).await;
+    Some((report, last))
+}
+
+/// Contacts one node and reads every peer list it serves: the first page of its cut list
+/// alone; if the node answers at all, the rest of the cut list and every chain's mempool
+/// list, `per_node` requests at a time.
 pub async fn visit_node(
     ctx: Arc<FetchContext>,
     node: NodeIdx,
     address: HostAddress,
     events: mpsc::Sender<Event>,
 ) -> NodeReport {
-    let deadline = Instant::now() + ctx.limits.node_timeout;
+    let clock = VisitClock::new(ctx.limits.node_timeout);
     let mut visit = NodeVisit {
         node,
         ..NodeVisit::default()
@@ -542,41 +675,40 @@ pub async fn visit_node(
         client: &client,
         node,
         origin: &origin,
-        deadline,
+        clock: &clock,
         events: &events,
     };
-    let mut last_ok: Option<PageRecord> = None;
-    let mut cut_last = None;
-    let cut = walk.walk(PeerNetwork::Cut, &mut cut_last).await;
-    let mut lists = Vec::with_capacity(usize::from(ctx.network.chains()) + 1);
-    let answered = cut_last.is_some();
-    if let Some(r) = cut_last {
-        last_ok = Some(r);
+    // The cut list's first page goes alone: it opens the node's one connection (one TLS
+    // handshake) and tells whether the node answers at all. The rest of the cut list and
+    // every chain's mempool list then share the node's `per_node` slots, the cut list first
+    // since its pages carry most of the addresses still to visit.
+    let (probe_tx, probe_rx) = oneshot::channel::<bool>();
+    let probe = probe_rx.shared();
+    let mut lists_to_walk = Vec::with_capacity(usize::from(ctx.network.chains()) + 1);
+    lists_to_walk.push(walk_list(&walk, PeerNetwork::Cut, Gate::Probe(probe_tx)));
+    for c in ctx.network.chain_ids() {
+        lists_to_walk.push(walk_list(
+            &walk,
+            PeerNetwork::Mempool(c),
+            Gate::After(probe.clone()),
+        ));
     }
-    let cut_error = cut.error;
-    lists.push(cut);
-    if answered || cut_error.is_some_and(|k| !is_unreachable(k)) {
-        let walk = &walk;
-        let mut mempool = futures::stream::iter(ctx.network.chain_ids())
-            .map(|c| async move {
-                let mut last = None;
-                let report = walk.walk(PeerNetwork::Mempool(c), &mut last).await;
-                (report, last)
-            })
-            // Unordered, so a long list does not hold back the slots of shorter ones; the
-            // lists are put back in chain order below.
-            .buffer_unordered(ctx.per_node);
-        let mut mempool_lists = Vec::with_capacity(usize::from(ctx.network.chains()));
-        while let Some((report, last)) = mempool.next().await {
-            mempool_lists.push((report, last));
+    // Unordered, so a long list does not hold back the slots of shorter ones; the lists
+    // are put back in order (cut, then chain by chain) below.
+    let mut walked: Vec<(ListReport, Option<PageRecord>)> = futures::stream::iter(lists_to_walk)
+        .buffer_unordered(ctx.per_node)
+        .filter_map(|r| async move { r })
+        .collect()
+        .await;
+    walked.sort_by_key(|(report, _)| report.network.chain());
+    let mut last_ok: Option<PageRecord> = None;
+    let mut lists = Vec::with_capacity(walked.len());
+    for (report, last) in walked {
+        // The cut list's last answer describes the node when there is one.
+        if let Some(r) = last {
+            last_ok.get_or_insert(r);
         }
-        mempool_lists.sort_by_key(|(report, _)| report.network.chain());
-        for (report, last) in mempool_lists {
-            if let Some(r) = last {
-                last_ok.get_or_insert(r);
-            }
-            lists.push(report);
-        }
+        lists.push(report);
     }
     visit.pages = lists.iter().map(|l| l.pages).sum();
     let first_error = lists.iter().find_map(|l| l.error);

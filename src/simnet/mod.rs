@@ -17,6 +17,7 @@
 pub mod cert;
 pub mod churn;
 pub mod fault;
+pub mod gauge;
 pub mod hostile;
 pub mod info;
 pub mod latency;
@@ -135,6 +136,8 @@ pub struct Simnet {
     round: u64,
     /// Live-address slots ever used (new nodes never reuse a stopped node's address).
     next_index: usize,
+    /// Requests being answered, network-wide.
+    gauge: Arc<gauge::NetworkGauge>,
 }
 
 /// One churn step: what the simulator did, and what a perfect crawl sees change.
@@ -233,6 +236,7 @@ impl Simnet {
             listeners: HashMap::new(),
             round: 0,
             next_index,
+            gauge: Arc::default(),
         };
         for (_, addr, (listener, acceptor)) in bound {
             match raw_faults.get(&addr) {
@@ -262,6 +266,8 @@ impl Simnet {
         let node = NodeHandle {
             served: self.served.clone(),
             addr,
+            gauge: self.gauge.clone(),
+            node_gauge: Arc::default(),
             delay: latency::node_delay(
                 self.config.seed,
                 key,
@@ -360,6 +366,17 @@ impl Simnet {
     /// The bootstrap hubs, with their ids.
     pub fn bootstrap(&self) -> Vec<PeerInfo> {
         self.bootstrap.clone()
+    }
+
+    /// The most requests the network has answered at once since start (or the last
+    /// [`Simnet::reset_request_peaks`]), in all and on its busiest node.
+    pub fn request_peaks(&self) -> gauge::RequestPeaks {
+        self.gauge.peaks()
+    }
+
+    /// Starts counting [`Simnet::request_peaks`] afresh.
+    pub fn reset_request_peaks(&self) {
+        self.gauge.reset();
     }
 
     /// Everything the network served at start (before any `PUT`).

@@ -110,6 +110,10 @@ pub struct NodeHandle {
     pub addr: SocketAddr,
     /// How long it waits before each answer (injected latency; zero by default).
     pub delay: Duration,
+    /// Requests being answered by the whole simnet.
+    pub gauge: Arc<super::gauge::NetworkGauge>,
+    /// Requests being answered by this node.
+    pub node_gauge: Arc<super::gauge::NodeGauge>,
 }
 
 /// One node as one request sees it: a snapshot of what is served and the node's place in it.
@@ -221,8 +225,10 @@ async fn serve_connection(
     };
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let delay = node.delay;
+        let in_progress = super::gauge::enter(&node.gauge, &node.node_gauge);
         let node = node.view();
         async move {
+            let _in_progress = in_progress;
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
