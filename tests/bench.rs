@@ -24,6 +24,7 @@ fn small_bench_prints_every_figure() {
         "edges written/s",
         "equal the ground truth",
         "crawler peak RSS",
+        "cores busy",
         "T_net",
         "T_store",
         "× ceiling",

@@ -9,6 +9,7 @@
 //! out.
 
 mod child;
+mod cpu;
 mod load;
 mod plan;
 mod rss;
@@ -216,9 +217,12 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
     rss::release_free_memory();
     let peak_reset = rss::reset_peak();
     let rss_before = rss::current_rss();
+    let simnet_pid = simnet.id();
+    let cpu_mark = cpu::CpuMark::now(simnet_pid);
     let t = Instant::now();
     let finished = crawl::run_crawl(config, &db, params, *ui, tokio::time::sleep(limit)).await?;
     let crawl_s = t.elapsed().as_secs_f64();
+    let crawl_cpu = cpu_mark.since(simnet_pid);
     let crawl_rss = rss::peak_rss();
     let summary = &finished.summary;
     let c = summary.counters;
@@ -259,9 +263,11 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         && c.edges == plan.edges;
 
     ui.note("bench: network ceiling (plain load loop)…");
+    let cpu_mark = cpu::CpuMark::now(simnet_pid);
     let net = tokio::time::timeout(limit, load::run(&plan, ctx, a.concurrency, a.per_node))
         .await
         .context("the load loop did not finish within --time-limit")?;
+    let net_cpu = cpu_mark.since(simnet_pid);
 
     ui.note("bench: storage ceiling (same rows, same schema, nothing else running)…");
     let events_db = db.clone();
@@ -297,6 +303,16 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
             "DIFFERS from the ground truth"
         }
     );
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    println!(
+        "  cpu       crawl: crawler {:.1} s + simnet {:.1} s = {:.2} of {cores} cores busy; T_net: load loop {:.1} s + simnet {:.1} s = {:.2} cores",
+        crawl_cpu.own_s,
+        crawl_cpu.simnet_s,
+        crawl_cpu.cores(crawl_s),
+        net_cpu.own_s,
+        net_cpu.simnet_s,
+        net_cpu.cores(net.elapsed_s)
+    );
     println!(
         "  memory    crawler peak RSS {} (from {} before the crawl{}); simnet process peak RSS {}",
         mb(crawl_rss),
@@ -330,21 +346,13 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         100.0 * rate(c.pages, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
     );
     if a.latency_ms > 0 || a.jitter_ms > 0 {
-        let base = Duration::from_millis(a.latency_ms);
-        let jitter = Duration::from_millis(a.jitter_ms);
-        let seed = a.seed;
-        let b = plan.lower_bound(a.concurrency, a.per_node, |i| {
-            node_delay(seed, i, base, jitter)
-        });
+        let b = plan.lower_bound(a.concurrency, a.per_node);
         println!(
-            "  latency   lower bound {:.2} s = max(dependency chain {:.2} s, {} pages × delay / {in_flight} requests = {:.2} s, node slots Σ⌈pages/{}⌉ × delay / {} = {:.2} s); crawl time = {:.2} × lower bound",
+            "  latency   lower bound {:.2} s = max(dependency chain {:.2} s, {} pages × delay / {in_flight} requests in flight = {:.2} s); crawl time = {:.2} × lower bound",
             b.bound_s,
             b.chain_s,
             plan.pages,
             b.requests_s,
-            a.per_node,
-            a.concurrency,
-            b.slots_s,
             crawl_s / b.bound_s.max(1e-9)
         );
     }

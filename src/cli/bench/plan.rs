@@ -14,8 +14,6 @@ use crate::simnet::GroundTruth;
 pub struct NodePages {
     /// `host:port`.
     pub address: String,
-    /// Its position among the simnet's live nodes (what its injected delay depends on).
-    pub index: usize,
     /// Every list it serves, with the number of pages a walk of it takes (at least one).
     pub lists: Vec<(PeerNetwork, u32)>,
 }
@@ -50,10 +48,7 @@ pub struct LowerBound {
     pub chain_s: f64,
     /// Every page's delay spread over `concurrency × per_node` requests in flight.
     pub requests_s: f64,
-    /// Node slots: each node holds one of `concurrency` slots for at least
-    /// `⌈its pages / per_node⌉` delays, since at most `per_node` of its requests run at once.
-    pub slots_s: f64,
-    /// The largest of the three.
+    /// The larger of the two.
     pub bound_s: f64,
 }
 
@@ -75,30 +70,17 @@ impl Plan {
         url
     }
 
-    /// The lower bound on crawl time with at most `concurrency` nodes and `per_node`
-    /// requests per node at once; `delay(index)` is live node `index`'s answer delay.
-    pub fn lower_bound(
-        &self,
-        concurrency: usize,
-        per_node: usize,
-        delay: impl Fn(usize) -> Duration,
-    ) -> LowerBound {
+    /// The lower bound on crawl time with at most `concurrency × per_node` requests in
+    /// flight, given the delays the plan was built with. (How many nodes are open
+    /// at once does not enter: the crawl may open more nodes than `concurrency` to keep its
+    /// requests busy.)
+    pub fn lower_bound(&self, concurrency: usize, per_node: usize) -> LowerBound {
         let (c, p) = (concurrency.max(1), per_node.max(1));
-        let slots: f64 = self
-            .live
-            .iter()
-            .map(|n| {
-                let pages: u64 = n.lists.iter().map(|&(_, k)| u64::from(k)).sum();
-                pages.div_ceil(p as u64) as f64 * delay(n.index).as_secs_f64()
-            })
-            .sum();
         let requests_s = self.delay_sum_s / (c * p) as f64;
-        let slots_s = slots / c as f64;
         LowerBound {
             chain_s: self.chain_s,
             requests_s,
-            slots_s,
-            bound_s: self.chain_s.max(requests_s).max(slots_s),
+            bound_s: self.chain_s.max(requests_s),
         }
     }
 
@@ -156,7 +138,6 @@ impl Plan {
             let d = u64::try_from(delay(u).as_micros()).unwrap_or(u64::MAX);
             let mut node = NodePages {
                 address: truth.nodes[u].address.clone(),
-                index: u,
                 lists: Vec::new(),
             };
             for &k in &lists_of[u] {
@@ -265,15 +246,12 @@ mod tests {
         assert_eq!(plan.delay_sum_s, 5.0);
         // b starts at 1, d at 2 and ends at 3; c starts at 2 and ends at 3.
         assert_eq!(plan.chain_s, 3.0);
-        let one = |_| Duration::from_secs(1);
-        let b = plan.lower_bound(1, 1, one);
-        assert_eq!((b.requests_s, b.slots_s, b.bound_s), (5.0, 5.0, 5.0));
-        // 4 nodes at once, 1 request each: the chain binds.
-        assert_eq!(plan.lower_bound(4, 1, one).bound_s, 3.0);
-        // 1 node at once, 4 requests per node: one round per node (the bound counts pages,
-        // not that a's two pages are one list and so sequential).
-        let b = plan.lower_bound(1, 4, one);
-        assert_eq!((b.requests_s, b.slots_s, b.bound_s), (1.25, 4.0, 4.0));
+        let b = plan.lower_bound(1, 1);
+        assert_eq!((b.requests_s, b.bound_s), (5.0, 5.0));
+        // 4 requests at once, as 4 nodes × 1 or 1 node × 4: the chain binds.
+        let b = plan.lower_bound(4, 1);
+        assert_eq!((b.requests_s, b.bound_s), (1.25, 3.0));
+        assert_eq!(plan.lower_bound(1, 4), b);
         assert_eq!(
             plan.url("https://127.0.0.1:1789", PeerNetwork::Cut, 2),
             "https://127.0.0.1:1789/chainweb/0.0/mainnet01/cut/peer?limit=1&next=inclusive:2"
