@@ -325,9 +325,10 @@ pub struct BenchArgs {
     /// stale and unroutable entries) or clean.
     #[arg(long, default_value = "realistic")]
     pub profile: Option<String>,
-    /// Milliseconds every simulated node waits before each answer.
-    #[arg(long, value_name = "MS", default_value_t = 0)]
-    pub latency_ms: u64,
+    /// Milliseconds every simulated node waits before each answer; a comma-separated list
+    /// (e.g. 0,100) runs every size once per latency.
+    #[arg(long, value_name = "MS", value_delimiter = ',', default_value = "0")]
+    pub latency_ms: Vec<u64>,
     /// Up to this many extra milliseconds per node, fixed per node by the seed.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub jitter_ms: u64,

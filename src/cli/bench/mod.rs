@@ -40,12 +40,19 @@ struct DefaultOptions {
     options: CrawlOptions,
 }
 
-/// The figures of one benchmarked size.
+/// The figures of one benchmarked size and latency.
 #[derive(Debug, Clone, Default)]
 struct Figures {
     nodes: usize,
+    latency_ms: u64,
     crawl_s: f64,
     crawl_rss: Option<u64>,
+    exports_rss: Option<u64>,
+    /// Crawl time / max(T_net, T_store).
+    over_ceiling: f64,
+    /// Crawl time / the latency lower bound, when latency was injected.
+    over_bound: Option<f64>,
+    exact: bool,
 }
 
 /// `chainweb-crawler bench`.
@@ -54,11 +61,9 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     if a.nodes.is_empty() || a.nodes.contains(&0) {
         return Err(usage("--nodes must list positive node counts".into()));
     }
-    if usize::from(a.subnet) + a.nodes.len() > 255 {
-        return Err(usage(format!(
-            "--subnet leaves no room for {} simnets",
-            a.nodes.len()
-        )));
+    let runs = a.nodes.len() * a.latency_ms.len();
+    if a.latency_ms.is_empty() || usize::from(a.subnet) + runs > 255 {
+        return Err(usage(format!("--subnet leaves no room for {runs} simnets")));
     }
     match a.profile.as_deref() {
         None | Some("clean" | "realistic") => {}
@@ -109,28 +114,82 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
 
 async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
     let mut all = Vec::new();
-    for (k, &nodes) in a.nodes.iter().enumerate() {
-        let subnet = a.subnet + k as u8;
+    let runs = a
+        .latency_ms
+        .iter()
+        .flat_map(|&latency| a.nodes.iter().map(move |&nodes| (latency, nodes)));
+    for (k, (latency_ms, nodes)) in runs.enumerate() {
+        let subnet = a.subnet.saturating_add(u8::try_from(k).unwrap_or(u8::MAX));
+        let name = format!("bench-{nodes}-{latency_ms}ms");
         let dir = match &a.keep {
-            Some(d) => d.join(format!("bench-{nodes}")),
-            None => std::env::temp_dir().join(format!(
-                "chainweb-crawler-bench-{}-{nodes}",
-                std::process::id()
-            )),
+            Some(d) => d.join(&name),
+            None => {
+                std::env::temp_dir().join(format!("chainweb-crawler-{}-{name}", std::process::id()))
+            }
         };
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let result = run_one(a, ui, nodes, subnet, &dir).await;
+        let result = run_one(a, ui, nodes, latency_ms, subnet, &dir).await;
         if a.keep.is_none() {
             let _ = std::fs::remove_dir_all(&dir);
         }
         all.push(result?);
     }
+    for &latency in &a.latency_ms {
+        let group: Vec<Figures> = all
+            .iter()
+            .filter(|f| f.latency_ms == latency)
+            .cloned()
+            .collect();
+        if group.len() > 1 {
+            print_sweep(&group);
+        }
+    }
     if all.len() > 1 {
-        print_sweep(&all);
+        print_summary(&all);
     }
     Ok(Exit::Success)
+}
+
+/// Issue 6's targets, as ratios of the same run.
+const TARGET_OVER_CEILING: f64 = 1.3;
+const TARGET_OVER_BOUND: f64 = 1.25;
+const TARGET_RSS_BYTES: u64 = 300_000_000;
+
+/// One line per run, against the targets the benchmark exists to check.
+fn print_summary(all: &[Figures]) {
+    println!(
+        "summary (issue 6's targets, set for 10,000 realistic nodes; small networks are dominated by fixed costs: crawl ≤ {TARGET_OVER_CEILING} × max(T_net, T_store) without latency, ≤ {TARGET_OVER_BOUND} × lower bound with it, peak RSS ≤ {} MB):",
+        TARGET_RSS_BYTES / 1_000_000
+    );
+    for f in all {
+        let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+        let timing = match f.over_bound {
+            Some(r) => format!("{r:.2} × lower bound ({})", verdict(r <= TARGET_OVER_BOUND)),
+            None => format!(
+                "{:.2} × ceiling ({})",
+                f.over_ceiling,
+                verdict(f.over_ceiling <= TARGET_OVER_CEILING)
+            ),
+        };
+        let rss_ok = [f.crawl_rss, f.exports_rss]
+            .iter()
+            .all(|r| r.is_some_and(|b| b <= TARGET_RSS_BYTES));
+        println!(
+            "  {:>6} nodes, {:>4} ms: crawl {timing}; peak RSS crawl {}, stats and exports {} ({}); {}",
+            f.nodes,
+            f.latency_ms,
+            mb(f.crawl_rss),
+            mb(f.exports_rss),
+            verdict(rss_ok),
+            if f.exact {
+                "equal to the ground truth"
+            } else {
+                "DIFFERS from the ground truth"
+            }
+        );
+    }
 }
 
 fn mb(bytes: Option<u64>) -> String {
@@ -149,7 +208,10 @@ fn rate(count: u64, secs: f64) -> f64 {
 }
 
 fn print_sweep(all: &[Figures]) {
-    println!("sweep:");
+    println!(
+        "sweep at {} ms latency:",
+        all.first().map_or(0, |f| f.latency_ms)
+    );
     for f in all {
         println!(
             "  {:>6} nodes: crawl {:.2} s, crawler peak RSS {} ({:.1} kB per node)",
@@ -175,7 +237,14 @@ fn print_sweep(all: &[Figures]) {
     }
 }
 
-async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -> Result<Figures> {
+async fn run_one(
+    a: &BenchArgs,
+    ui: &Ui,
+    nodes: usize,
+    latency_ms: u64,
+    subnet: u8,
+    dir: &Path,
+) -> Result<Figures> {
     let limit = Duration::from_secs(a.time_limit.max(1));
     let load_start = load_average();
     ui.note(format!(
@@ -186,7 +255,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         seed: a.seed,
         subnet,
         profile: a.profile.clone(),
-        latency_ms: a.latency_ms,
+        latency_ms,
         jitter_ms: a.jitter_ms,
         dir: dir.to_path_buf(),
     };
@@ -253,7 +322,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
     ui.note("bench: reading the ground truth…");
     let plan = {
         let truth = GroundTruth::read_json(&simnet.truth)?;
-        let base = Duration::from_millis(a.latency_ms);
+        let base = Duration::from_millis(latency_ms);
         let jitter = Duration::from_millis(a.jitter_ms);
         let seed = a.seed;
         plan::Plan::from_truth(&truth, page_limit, |i| node_delay(seed, i, base, jitter))
@@ -283,7 +352,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
     println!(
         "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} requests in flight; load average {load_start} at start, {} at end",
         a.profile.as_deref().unwrap_or("default"),
-        a.latency_ms,
+        latency_ms,
         a.jitter_ms,
         a.concurrency,
         a.per_node,
@@ -345,8 +414,10 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
         crawl_s / ceiling.max(1e-9),
         100.0 * rate(c.pages, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
     );
-    if a.latency_ms > 0 || a.jitter_ms > 0 {
+    let mut over_bound = None;
+    if latency_ms > 0 || a.jitter_ms > 0 {
         let b = plan.lower_bound(a.concurrency, a.per_node);
+        over_bound = Some(crawl_s / b.bound_s.max(1e-9));
         println!(
             "  latency   lower bound {:.2} s = max(dependency chain {:.2} s, {} pages × delay / {in_flight} requests in flight = {:.2} s); crawl time = {:.2} × lower bound",
             b.bound_s,
@@ -363,7 +434,12 @@ async fn run_one(a: &BenchArgs, ui: &Ui, nodes: usize, subnet: u8, dir: &Path) -
     );
     Ok(Figures {
         nodes,
+        latency_ms,
         crawl_s,
         crawl_rss,
+        exports_rss,
+        over_ceiling: crawl_s / ceiling.max(1e-9),
+        over_bound,
+        exact,
     })
 }
