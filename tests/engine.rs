@@ -238,11 +238,55 @@ async fn waiting_for_a_request_permit_does_not_count_toward_the_node_deadline() 
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
     let collector = tokio::spawn(support::collect(rx));
     let address = config.bootstrap[0].address.clone();
-    let report = visit_node(ctx, 0, address, tx).await;
+    let report = visit_node(ctx, 0, address, tx, None).await;
     release.await.expect("release");
     drop(collector);
     assert!(report.visit.reachable, "{:?}", report.visit);
     assert_eq!(report.visit.error, None, "{:?}", report.visit);
     assert_eq!(report.lists.len(), 21);
     assert!(report.lists.iter().all(|l| l.error.is_none()));
+}
+
+/// A node's cut list reaches the engine as soon as it is read: the nodes it names are
+/// being crawled while the node's own mempool lists are still being fetched, instead of
+/// after its whole visit (a slow start of one visit per bootstrap node).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_list_is_followed_before_the_visit_that_read_it_ends() {
+    use chainweb_crawler::crawl::Event;
+    let net = Simnet::start(SimnetConfig {
+        nodes: 40,
+        seed: 16,
+        subnet: support::subnet(),
+        latency: std::time::Duration::from_millis(50),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.bootstrap.truncate(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let collector = tokio::spawn(async move {
+        // The node of every page, in the order the pages were answered.
+        let mut order = Vec::new();
+        while let Some(e) = rx.recv().await {
+            if let Event::PageFetched(p) = e {
+                order.push(p.node);
+            }
+        }
+        order
+    });
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let summary = engine.run(std::future::pending()).await;
+    let order = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Complete);
+    let last_of_bootstrap = order
+        .iter()
+        .rposition(|&n| n == 0)
+        .expect("the bootstrap node answered");
+    assert!(
+        order[..last_of_bootstrap].iter().any(|&n| n != 0),
+        "no other node was asked before the bootstrap node's last page: {:?}",
+        &order[..order.len().min(40)]
+    );
+    net.shutdown().await;
 }

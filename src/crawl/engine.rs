@@ -20,7 +20,7 @@ use crate::api::{HostAddress, PeerInfo};
 use super::config::CrawlConfig;
 use super::event::{Event, NodeIdx, NodeVisit};
 use super::failure::FailureKind;
-use super::fetch::{FetchContext, NodeReport, visit_node};
+use super::fetch::{EarlyList, FetchContext, ListReport, NodeReport, visit_node};
 use super::progress::{Counters, Progress};
 use super::resolve::DialLog;
 
@@ -82,6 +82,9 @@ pub struct Engine {
     tasks: JoinSet<NodeReport>,
     /// Which node each task visits, for reporting aborted ones.
     in_flight: HashMap<tokio::task::Id, NodeIdx>,
+    /// Cut lists handed over by visits still reading their mempool lists.
+    early_tx: mpsc::Sender<EarlyList>,
+    early_rx: mpsc::Receiver<EarlyList>,
     counters: Counters,
     bootstrap_reachable: u64,
     dropped_entries: u64,
@@ -113,6 +116,8 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         config.validate().map_err(EngineError::Config)?;
         let ctx = Arc::new(FetchContext::from_config(&config)?);
+        // One list per open visit at most, so a visit never waits to hand it over.
+        let (early_tx, early_rx) = mpsc::channel(config.max_open_visits().max(1));
         Ok(Engine {
             config,
             ctx,
@@ -124,6 +129,8 @@ impl Engine {
             frontier: VecDeque::new(),
             tasks: JoinSet::new(),
             in_flight: HashMap::new(),
+            early_tx,
+            early_rx,
             counters: Counters::default(),
             bootstrap_reachable: 0,
             dropped_entries: 0,
@@ -196,51 +203,64 @@ impl Engine {
                 idx,
                 address,
                 self.events.clone(),
+                Some(self.early_tx.clone()),
             ));
             self.in_flight.insert(handle.id(), idx);
+        }
+    }
+
+    /// Learns a list's entries and records its edges and invalid entries.
+    async fn absorb_list(&mut self, src: NodeIdx, list: &ListReport) {
+        let mut dsts = Vec::with_capacity(list.entries.len());
+        let mut dropped = Vec::new();
+        for entry in &list.entries {
+            match self.learn(entry, false).await {
+                Some(dst) => dsts.push(dst),
+                None => dropped.push(entry),
+            }
+        }
+        self.counters.edges += dsts.len() as u64;
+        if !dsts.is_empty() {
+            self.emit(Event::ListSeen {
+                src,
+                network: list.network,
+                dsts,
+            })
+            .await;
+        }
+        // Past `max_nodes` an entry cannot become a node; it is kept as an entry, so
+        // nothing served is lost.
+        for entry in dropped {
+            self.emit(Event::InvalidEntry {
+                src,
+                network: list.network,
+                reason: FailureKind::FrontierFull.as_str(),
+                raw: entry.to_json().to_string(),
+            })
+            .await;
+        }
+        for (reason, raw) in &list.invalid {
+            self.emit(Event::InvalidEntry {
+                src,
+                network: list.network,
+                reason,
+                raw: raw.clone(),
+            })
+            .await;
+        }
+    }
+
+    /// Absorbs every cut list handed over so far.
+    async fn absorb_early(&mut self) {
+        while let Ok(early) = self.early_rx.try_recv() {
+            self.absorb_list(early.node, &early.list).await;
         }
     }
 
     async fn absorb(&mut self, report: NodeReport) {
         let src = report.visit.node;
         for list in &report.lists {
-            let mut dsts = Vec::with_capacity(list.entries.len());
-            let mut dropped = Vec::new();
-            for entry in &list.entries {
-                match self.learn(entry, false).await {
-                    Some(dst) => dsts.push(dst),
-                    None => dropped.push(entry),
-                }
-            }
-            self.counters.edges += dsts.len() as u64;
-            if !dsts.is_empty() {
-                self.emit(Event::ListSeen {
-                    src,
-                    network: list.network,
-                    dsts,
-                })
-                .await;
-            }
-            // Past `max_nodes` an entry cannot become a node; it is kept as an entry, so
-            // nothing served is lost.
-            for entry in dropped {
-                self.emit(Event::InvalidEntry {
-                    src,
-                    network: list.network,
-                    reason: FailureKind::FrontierFull.as_str(),
-                    raw: entry.to_json().to_string(),
-                })
-                .await;
-            }
-            for (reason, raw) in &list.invalid {
-                self.emit(Event::InvalidEntry {
-                    src,
-                    network: list.network,
-                    reason,
-                    raw: raw.clone(),
-                })
-                .await;
-            }
+            self.absorb_list(src, list).await;
         }
         if !report.visit.reachable
             && let Some(reason @ FailureKind::Policy(_)) = report.visit.error
@@ -293,7 +313,14 @@ impl Engine {
                 self.spawn_visits();
             }
             if self.tasks.is_empty() {
-                break;
+                // Lists handed over by visits that have ended since the last turn.
+                self.absorb_early().await;
+                if !cancelled {
+                    self.spawn_visits();
+                }
+                if self.tasks.is_empty() {
+                    break;
+                }
             }
             tokio::select! {
                 () = &mut cancel, if !cancelled => {
@@ -317,6 +344,9 @@ impl Engine {
                         self.ctx.stop.send_replace(true);
                         grace.as_mut().reset((Instant::now() + STOP_GRACE).into());
                     }
+                }
+                Some(early) = self.early_rx.recv() => {
+                    self.absorb_list(early.node, &early.list).await;
                 }
                 joined = self.tasks.join_next_with_id() => match joined {
                     Some(Ok((id, report))) => {

@@ -622,11 +622,23 @@ enum Gate {
     After(futures::future::Shared<oneshot::Receiver<bool>>),
 }
 
+/// A node's cut list, handed to the engine as soon as it is read: its addresses can be
+/// visited while the node's mempool lists are still being fetched.
+#[derive(Debug)]
+pub struct EarlyList {
+    /// The node that served it.
+    pub node: NodeIdx,
+    /// The list; the visit's own report keeps its counts and error, without the entries.
+    pub list: ListReport,
+}
+
 /// Walks one list of a visit, or nothing if the probe said the node cannot be reached.
+/// The probing (cut) list's entries go to `early` when it is given.
 async fn walk_list(
     walk: &ListWalk<'_>,
     network: PeerNetwork,
     gate: Gate,
+    early: Option<&mpsc::Sender<EarlyList>>,
 ) -> Option<(ListReport, Option<PageRecord>)> {
     let probe = match gate {
         Gate::Probe(tx) => Some(tx),
@@ -638,18 +650,45 @@ async fn walk_list(
         }
     };
     let mut last = None;
-    let report = walk.walk(network, &mut last, probe).await;
+    let mut report = walk.walk(network, &mut last, probe).await;
+    if let Some(early) = early
+        && !(report.entries.is_empty() && report.invalid.is_empty())
+    {
+        let list = ListReport {
+            network: report.network,
+            entries: std::mem::take(&mut report.entries),
+            invalid: std::mem::take(&mut report.invalid),
+            error: report.error,
+            pages: report.pages,
+            ok_pages: report.ok_pages,
+        };
+        // A closed channel means the engine is gone; the report then keeps the entries.
+        if let Err(mpsc::error::SendError(back)) = early
+            .send(EarlyList {
+                node: walk.node,
+                list,
+            })
+            .await
+        {
+            report.entries = back.list.entries;
+            report.invalid = back.list.invalid;
+        }
+    }
     Some((report, last))
 }
 
 /// Contacts one node and reads every peer list it serves: the first page of its cut list
 /// alone; if the node answers at all, the rest of the cut list and every chain's mempool
 /// list, `per_node` requests at a time.
+///
+/// With `early`, the cut list's entries are sent there as soon as the list is read, and the
+/// returned report keeps only its counts and error.
 pub async fn visit_node(
     ctx: Arc<FetchContext>,
     node: NodeIdx,
     address: HostAddress,
     events: mpsc::Sender<Event>,
+    early: Option<mpsc::Sender<EarlyList>>,
 ) -> NodeReport {
     let clock = VisitClock::new(ctx.limits.node_timeout);
     let mut visit = NodeVisit {
@@ -685,12 +724,18 @@ pub async fn visit_node(
     let (probe_tx, probe_rx) = oneshot::channel::<bool>();
     let probe = probe_rx.shared();
     let mut lists_to_walk = Vec::with_capacity(usize::from(ctx.network.chains()) + 1);
-    lists_to_walk.push(walk_list(&walk, PeerNetwork::Cut, Gate::Probe(probe_tx)));
+    lists_to_walk.push(walk_list(
+        &walk,
+        PeerNetwork::Cut,
+        Gate::Probe(probe_tx),
+        early.as_ref(),
+    ));
     for c in ctx.network.chain_ids() {
         lists_to_walk.push(walk_list(
             &walk,
             PeerNetwork::Mempool(c),
             Gate::After(probe.clone()),
+            None,
         ));
     }
     // Unordered, so a long list does not hold back the slots of shorter ones; the lists
