@@ -1,7 +1,8 @@
 //! The fetcher: everything done to one node, from its own pooled TLS connection.
 //!
 //! [`visit_node`] is a plain async function: it takes owned inputs, shares no maps with the
-//! engine and returns a [`NodeReport`]. Each response is sent to the store as it arrives, so
+//! engine and returns a [`NodeReport`] (handing the cut list over early, as an
+//! [`EarlyList`], when asked to). Each response is sent to the store as it arrives, so
 //! what was learned before a failure, a deadline or an interrupt is kept. Every loop here is
 //! bounded: by the page and item caps, by the cursor check and by the node's deadline.
 
