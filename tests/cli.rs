@@ -413,3 +413,45 @@ fn diff_refuses_crawls_of_two_networks() {
     assert_fails(&o, 2, "diff compares crawls of one network");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs the binary under a shell that first sets the open-file limits (`ulimit` flags).
+fn run_with_file_limit(limit: &str, args: &[&str]) -> Output {
+    let script = format!("ulimit {limit} && exec \"$0\" \"$@\"");
+    Command::new("sh")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_chainweb-crawler")])
+        .args(args)
+        .output()
+        .expect("sh runs")
+}
+
+/// The usual soft limit of open files is too low for a few hundred nodes; the program
+/// raises it to the hard limit instead of failing to bind or connect.
+#[test]
+fn a_low_soft_limit_on_open_files_is_raised() {
+    let dir = support::scratch("cli-fd-soft");
+    let out = dir.join("out");
+    let o = run_with_file_limit(
+        "-S -n 128",
+        &[
+            "--progress",
+            "never",
+            "demo",
+            "--nodes",
+            "200",
+            "--subnet",
+            "243",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("EXACT"), "{}", stderr(&o));
+}
+
+/// When even the hard limit is too low, the error says so and what to do.
+#[test]
+fn a_hard_limit_on_open_files_too_low_for_the_simnet_is_explained() {
+    let o = run_with_file_limit("-n 128", &["simnet", "--nodes", "200", "--subnet", "244"]);
+    assert_fails(&o, 1, "every node needs an open file");
+    assert_fails(&o, 1, "ulimit -Hn");
+}

@@ -10,6 +10,7 @@ pub mod crawl;
 mod demo;
 mod diff;
 pub mod duration;
+mod fd_limit;
 mod html_report;
 pub mod interrupt;
 pub mod output;
@@ -72,6 +73,7 @@ pub fn error_line(e: &anyhow::Error) -> String {
 /// Parses the command line and runs it; what `main` calls.
 pub fn main() -> ExitCode {
     let opts = Opts::parse();
+    fd_limit::raise_open_file_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -32,8 +32,20 @@ pub struct ChurnArgs {
 /// Why a simulated network did not start: an impossible configuration (too few nodes for
 /// a profile, say) is the user's to fix, a usage error; anything else is a runtime error.
 pub(super) fn start_error(e: crate::simnet::SimnetError) -> anyhow::Error {
+    let out_of_files = matches!(
+        &e,
+        crate::simnet::SimnetError::Bind { source, .. } if source.raw_os_error() == Some(libc::EMFILE)
+    );
     match e {
         crate::simnet::SimnetError::Config(why) => super::UsageError(why).into(),
+        other if out_of_files => {
+            // The soft limit was already raised to the hard one at start.
+            let limit = super::fd_limit::raise_open_file_limit()
+                .map_or("a limited number of".to_string(), |n| n.to_string());
+            anyhow::Error::from(other).context(format!(
+                "cannot start the simulated network: every node needs an open file and this process may open {limit} (raise the hard limit, `ulimit -Hn`, or use fewer --nodes)"
+            ))
+        }
         other => anyhow::Error::from(other).context("cannot start the simulated network"),
     }
 }
