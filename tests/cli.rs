@@ -455,3 +455,21 @@ fn a_hard_limit_on_open_files_too_low_for_the_simnet_is_explained() {
     assert_fails(&o, 1, "every node needs an open file");
     assert_fails(&o, 1, "ulimit -Hn");
 }
+
+/// A crawl that could not hold its connections open would store healthy nodes as
+/// unreachable: it refuses to start instead.
+#[test]
+fn a_concurrency_beyond_the_open_file_limit_is_a_usage_error() {
+    let o = run_with_file_limit(
+        "-n 256",
+        &[
+            "crawl",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--allow-loopback",
+            "--concurrency",
+            "200",
+        ],
+    );
+    assert_fails(&o, 2, "--concurrency 200 opens up to 400 connections");
+}

@@ -77,8 +77,25 @@ pub fn crawl_config(
         ..FetchLimits::default()
     };
     c.validate().map_err(UsageError)?;
+    // Each open visit holds a connection; past the open-file limit connects would fail and
+    // healthy nodes would be stored as unreachable.
+    let needed = c.max_open_visits() as u64 + FILES_BESIDES_VISITS;
+    if let Some(limit) = super::fd_limit::raise_open_file_limit()
+        && limit < needed
+    {
+        return Err(UsageError(format!(
+            "--concurrency {} opens up to {} connections, and this process may open only {limit} files (raise `ulimit -Hn` or lower --concurrency)",
+            c.concurrency,
+            c.max_open_visits()
+        ))
+        .into());
+    }
     Ok(c)
 }
+
+/// Open files a crawl needs besides its connections: database, journal, standard streams,
+/// resolver and runtime.
+const FILES_BESIDES_VISITS: u64 = 64;
 
 /// The bootstrap list from `--bootstrap`, `--bootstrap-file`, or the network's built-in one.
 pub(super) fn bootstrap_list(a: &CrawlArgs) -> Result<Vec<PeerInfo>> {
