@@ -246,3 +246,48 @@ async fn waiting_for_a_request_permit_does_not_count_toward_the_node_deadline() 
     assert_eq!(report.lists.len(), 21);
     assert!(report.lists.iter().all(|l| l.error.is_none()));
 }
+
+/// The node deadline stands still only while the whole visit waits for permits: while one
+/// of its lists is being answered, the node's clock runs even if its other lists queue for
+/// a permit. Otherwise a slow node in a busy crawl keeps its visit open for as long as it
+/// likes (one list always waiting), and --node-timeout no longer bounds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_node_still_meets_its_deadline_while_its_lists_queue_for_permits() {
+    use chainweb_crawler::crawl::FailureKind;
+    use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
+    let net = Simnet::start(SimnetConfig {
+        nodes: 3,
+        seed: 16,
+        subnet: support::subnet(),
+        // 21 lists of one page each: about 3 s of answers, one at a time.
+        latency: std::time::Duration::from_millis(150),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 1;
+    config.per_node = 2;
+    config.limits.node_timeout = std::time::Duration::from_millis(1000);
+    let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
+    // Another visit holds one of the two permits for the whole test: this one gets the
+    // other, so one of its lists is always answered while the next waits.
+    let _held = ctx.requests.clone().acquire_owned().await.expect("held");
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let address = config.bootstrap[0].address.clone();
+    let started = std::time::Instant::now();
+    let report = visit_node(ctx, 0, address, tx).await;
+    drop(collector);
+    assert!(report.visit.reachable, "{:?}", report.visit);
+    assert!(
+        report
+            .lists
+            .iter()
+            .any(|l| l.error == Some(FailureKind::NodeDeadline)),
+        "the node's deadline stopped its visit after {:?}: {:?}",
+        started.elapsed(),
+        report.lists.iter().map(|l| l.error).collect::<Vec<_>>()
+    );
+    net.shutdown().await;
+}

@@ -215,8 +215,8 @@ pub struct CrawlOptions {
     /// Seconds allowed for one request, body included.
     #[arg(long, default_value_t = 10.0)]
     pub request_timeout: f64,
-    /// Seconds allowed for all requests to one node (time spent waiting for a free request
-    /// slot of the crawl does not count).
+    /// Seconds allowed for all requests to one node (time its whole visit spends waiting
+    /// for a free request slot of the crawl does not count).
     #[arg(long, default_value_t = 60.0)]
     pub node_timeout: f64,
     /// Largest response body accepted, in bytes (chainweb-node's own cap is 2 MiB).

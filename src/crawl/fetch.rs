@@ -292,8 +292,11 @@ async fn exchange_once(
 }
 
 /// A node's deadline, which stands still while its visit waits for the crawl's request
-/// permits: a full crawl is not the node's fault. Waits of several lists at once count
-/// once (the union of the waiting intervals).
+/// permits: a full crawl is not the node's fault. It stands still only while the whole
+/// visit waits (some list queued for a permit, none being answered or backing off): while
+/// one list is being answered the node is being worked on, and if the waits of its other
+/// lists counted, a slow node in a busy crawl would keep its visit open for as long as it
+/// likes.
 #[derive(Debug)]
 struct VisitClock {
     deadline: Instant,
@@ -304,10 +307,28 @@ struct VisitClock {
 struct Stall {
     /// Lists waiting for a permit now.
     waiting: usize,
-    /// When `waiting` last became non-zero.
+    /// Lists holding a permit (or backing off between attempts) now.
+    busy: usize,
+    /// When the visit last became stalled (see [`Stall::stalled`]).
     since: Instant,
-    /// Waiting time before that.
+    /// Stalled time before that.
     total: Duration,
+}
+
+impl Stall {
+    fn stalled(&self) -> bool {
+        self.waiting > 0 && self.busy == 0
+    }
+}
+
+/// A list of the visit at work on the node: it holds a permit or backs off between
+/// attempts. The node's clock runs until it is dropped.
+struct Busy<'a>(&'a VisitClock);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.change(|s| s.busy = s.busy.saturating_sub(1));
+    }
 }
 
 impl VisitClock {
@@ -317,6 +338,7 @@ impl VisitClock {
             deadline: now + timeout,
             stall: std::sync::Mutex::new(Stall {
                 waiting: 0,
+                busy: 0,
                 since: now,
                 total: Duration::ZERO,
             }),
@@ -329,27 +351,39 @@ impl VisitClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn begin_wait(&self) {
+    /// Applies `f` to the counts, starting or ending a stalled interval as it turns out.
+    fn change(&self, f: impl FnOnce(&mut Stall)) {
         let mut s = self.stall();
-        if s.waiting == 0 {
-            s.since = Instant::now();
+        let before = s.stalled();
+        f(&mut s);
+        match (before, s.stalled()) {
+            (false, true) => s.since = Instant::now(),
+            (true, false) => {
+                let stalled = s.since.elapsed();
+                s.total += stalled;
+            }
+            _ => {}
         }
-        s.waiting += 1;
     }
 
-    fn end_wait(&self) {
-        let mut s = self.stall();
-        s.waiting = s.waiting.saturating_sub(1);
-        if s.waiting == 0 {
-            let waited = s.since.elapsed();
-            s.total += waited;
-        }
+    fn begin_wait(&self) {
+        self.change(|s| s.waiting += 1);
+    }
+
+    /// The wait is over (with a permit, or because the crawl stops): the list is at work
+    /// until the returned guard is dropped.
+    fn end_wait(&self) -> Busy<'_> {
+        self.change(|s| {
+            s.waiting = s.waiting.saturating_sub(1);
+            s.busy += 1;
+        });
+        Busy(self)
     }
 
     /// The deadline as of now.
     fn deadline(&self) -> Instant {
         let s = self.stall();
-        let ongoing = if s.waiting > 0 {
+        let ongoing = if s.stalled() {
             s.since.elapsed()
         } else {
             Duration::ZERO
@@ -406,7 +440,8 @@ impl ListWalk<'_> {
                 p = self.ctx.requests.acquire() => p.ok(),
                 _ = stop.wait_for(|s| *s) => None,
             };
-            self.clock.end_wait();
+            // Held to the end of this attempt, its backoff included.
+            let _busy = self.clock.end_wait();
             if *stop.borrow() {
                 return interrupted();
             }
