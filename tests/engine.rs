@@ -291,3 +291,42 @@ async fn a_slow_node_still_meets_its_deadline_while_its_lists_queue_for_permits(
     );
     net.shutdown().await;
 }
+
+/// A visit opened beyond `--concurrency` that never got a request permit before the crawl
+/// stopped never contacted its node: the node stays `not_visited` (no response rows, not
+/// counted as contacted, not in the dial log) instead of being recorded as an interrupted
+/// contact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_stopped_before_its_first_request_leaves_the_node_unvisited() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 6,
+        seed: 17,
+        subnet: support::subnet(),
+        // Far longer than the interrupt grace: the first probe is still in flight when the
+        // crawl is told to stop, holding the crawl's only permit.
+        latency: std::time::Duration::from_secs(30),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 1;
+    config.per_node = 1;
+    assert!(config.bootstrap.len() >= 2, "a second visit can open");
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let dial_log = engine.dial_log();
+    let summary = engine
+        .run(tokio::time::sleep(std::time::Duration::from_millis(200)))
+        .await;
+    let got = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    let interrupted = got.errors.values().filter(|e| *e == "interrupted").count();
+    assert_eq!(interrupted, 1, "only the node in flight: {:?}", got.errors);
+    assert_eq!(summary.counters.visited, 1, "{:?}", summary.counters);
+    assert_eq!(dial_log.snapshot().len(), 1, "{:?}", dial_log.snapshot());
+    // The one request sent, interrupted; nothing recorded for the node never contacted.
+    assert_eq!(got.pages, 1 + 20, "the probe and the lists it left unread");
+    net.shutdown().await;
+}

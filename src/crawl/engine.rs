@@ -203,6 +203,12 @@ impl Engine {
 
     async fn absorb(&mut self, report: NodeReport) {
         let src = report.visit.node;
+        if !report.contacted && report.visit.error == Some(FailureKind::Interrupted) {
+            // Stopped while it waited for its first request permit: never contacted, so
+            // back to the frontier, whose leftovers are recorded as not visited.
+            self.frontier.push_front(src);
+            return;
+        }
         for list in &report.lists {
             let mut dsts = Vec::with_capacity(list.entries.len());
             let mut dropped = Vec::new();

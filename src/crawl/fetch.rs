@@ -109,6 +109,10 @@ pub struct NodeReport {
     pub visit: NodeVisit,
     /// Its lists.
     pub lists: Vec<ListReport>,
+    /// Whether a request was sent to it. A visit stopped while it waited for its first
+    /// request permit never contacted the node (and recorded nothing about it): the node
+    /// is as unvisited as one still in the frontier.
+    pub contacted: bool,
 }
 
 fn now_ms() -> i64 {
@@ -410,6 +414,10 @@ struct ListWalk<'a> {
     origin: &'a str,
     clock: &'a VisitClock,
     events: &'a mpsc::Sender<Event>,
+    /// Whether a request of this visit has been sent.
+    contacted: &'a std::sync::atomic::AtomicBool,
+    /// The node's socket address, entered in the dial log with the visit's first request.
+    dial: Option<std::net::SocketAddr>,
 }
 
 impl ListWalk<'_> {
@@ -456,6 +464,11 @@ impl ListWalk<'_> {
                 return Exchange { record, body: None };
             }
             let timeout = limits.request_timeout.min(remaining);
+            if !self.contacted.swap(true, Ordering::Relaxed)
+                && let Some(sa) = self.dial
+            {
+                self.ctx.dial_log.record(sa);
+            }
             let mut ex = tokio::select! {
                 ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes) => ex,
                 _ = stop.wait_for(|s| *s) => return interrupted(),
@@ -523,6 +536,14 @@ impl ListWalk<'_> {
                 break;
             }
             let ex = self.fetch(network, page_no, cursor.as_deref()).await;
+            if ex.record.error == Some(FailureKind::Interrupted)
+                && !self.contacted.load(Ordering::Relaxed)
+            {
+                // Stopped before the visit's first request: nothing to record, nothing
+                // else to walk (the probe's receivers see it dropped).
+                report.error = ex.record.error;
+                break;
+            }
             if let Some(tx) = probe.take() {
                 // Worth going on if it answered at all, or failed in a way that says
                 // nothing about reaching it.
@@ -691,9 +712,6 @@ pub async fn visit_node(
         node,
         ..NodeVisit::default()
     };
-    if let Some(sa) = address.socket_addr() {
-        ctx.dial_log.record(sa);
-    }
     let client = match node_client(&ctx) {
         Ok(c) => c,
         Err(_) => {
@@ -701,9 +719,11 @@ pub async fn visit_node(
             return NodeReport {
                 visit,
                 lists: Vec::new(),
+                contacted: false,
             };
         }
     };
+    let contacted = std::sync::atomic::AtomicBool::new(false);
     let origin = address.origin();
     let walk = ListWalk {
         ctx: &ctx,
@@ -712,6 +732,8 @@ pub async fn visit_node(
         origin: &origin,
         clock: &clock,
         events: &events,
+        contacted: &contacted,
+        dial: address.socket_addr(),
     };
     // The cut list's first page goes alone: it opens the node's one connection (one TLS
     // handshake) and tells whether the node answers at all. The rest of the cut list and
@@ -768,7 +790,11 @@ pub async fn visit_node(
             visit.error = first_error.or(Some(FailureKind::ConnectFailed));
         }
     }
-    NodeReport { visit, lists }
+    NodeReport {
+        visit,
+        lists,
+        contacted: contacted.into_inner(),
+    }
 }
 
 #[cfg(test)]
