@@ -334,7 +334,7 @@ pub struct BenchArgs {
     /// Nodes crawled at once (the crawl's default).
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// Peer lists fetched at once from one node (the crawl's default).
+    /// Requests at once to one node (the crawl's default).
     #[arg(long, default_value_t = 4)]
     pub per_node: usize,
     /// Seed of the simulated topology.

@@ -2,9 +2,10 @@
 //!
 //! It holds the frontier, the address index and a `JoinSet` of node visits, spawning a
 //! visit only while fewer than [`CrawlConfig::max_open_visits`] are open, so it shares no
-//! maps with them; the visits share only the crawl's request permits. The crawl is over when the frontier and the `JoinSet` are both empty. On
-//! cancellation it stops scheduling, gives in-flight visits a short grace period, aborts the
-//! rest and still returns a [`Summary`].
+//! maps with them; the visits share only the crawl's request permits. The crawl is over
+//! when the frontier and the `JoinSet` are both empty. On cancellation it stops scheduling,
+//! gives in-flight visits a short grace period, tells them to stop, aborts those that do
+//! not return, and still returns a [`Summary`].
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
