@@ -330,3 +330,48 @@ async fn a_visit_stopped_before_its_first_request_leaves_the_node_unvisited() {
     assert_eq!(got.pages, 1 + 20, "the probe and the lists it left unread");
     net.shutdown().await;
 }
+
+/// The same at the level of one visit, with every permit held: stopped before its first
+/// request, a visit records nothing, dials nothing and says it never contacted the node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_that_never_got_a_permit_records_nothing() {
+    use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
+    let net = Simnet::start(SimnetConfig {
+        nodes: 3,
+        seed: 18,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let config = loopback_config(&net);
+    let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
+    let all = u32::try_from(ctx.requests.available_permits()).expect("permits");
+    let _held = ctx
+        .requests
+        .clone()
+        .acquire_many_owned(all)
+        .await
+        .expect("held");
+    let stopper = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            ctx.stop.send_replace(true);
+        })
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let address = config.bootstrap[0].address.clone();
+    let report = visit_node(ctx.clone(), 0, address, tx).await;
+    stopper.await.expect("stopper");
+    let got = collector.await.expect("collector");
+    assert!(!report.contacted, "{:?}", report.visit);
+    assert_eq!(
+        report.visit.error,
+        Some(chainweb_crawler::crawl::FailureKind::Interrupted)
+    );
+    assert_eq!(got.pages, 0, "no response rows");
+    assert!(ctx.dial_log.snapshot().is_empty(), "nothing dialled");
+    net.shutdown().await;
+}
