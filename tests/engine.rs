@@ -375,3 +375,35 @@ async fn a_visit_that_never_got_a_permit_records_nothing() {
     assert!(ctx.dial_log.snapshot().is_empty(), "nothing dialled");
     net.shutdown().await;
 }
+
+/// After an interrupt no node is contacted for the first time: visits already talking to
+/// their node finish within the grace period, but one still queued for its first permit
+/// does not start when a permit frees up; its node stays `not_visited`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_new_node_is_contacted_after_an_interrupt() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 6,
+        seed: 19,
+        subnet: support::subnet(),
+        // The first probe frees the only permit within the interrupt grace.
+        latency: std::time::Duration::from_millis(700),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 1;
+    config.per_node = 1;
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let dial_log = engine.dial_log();
+    let summary = engine
+        .run(tokio::time::sleep(std::time::Duration::from_millis(100)))
+        .await;
+    let got = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    assert_eq!(dial_log.snapshot().len(), 1, "{:?}", dial_log.snapshot());
+    assert_eq!(summary.counters.visited, 1, "{:?}", got.errors);
+    net.shutdown().await;
+}

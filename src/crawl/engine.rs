@@ -305,11 +305,13 @@ impl Engine {
             tokio::select! {
                 () = &mut cancel, if !cancelled => {
                     cancelled = true;
+                    self.ctx.draining.send_replace(true);
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
                 () = &mut deadline, if !cancelled && stop_at.is_some() => {
                     cancelled = true;
                     deadline_reached = true;
+                    self.ctx.draining.send_replace(true);
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
                 () = &mut grace, if cancelled => {

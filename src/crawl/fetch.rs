@@ -55,6 +55,9 @@ pub struct FetchContext {
     /// Set when the crawl stops (interrupt or deadline, after the grace period): visits
     /// abandon the request in flight and return what they already read.
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// Set as soon as the crawl is interrupted (before [`FetchContext::stop`]): a visit
+    /// that has not sent its first request gives up instead of contacting a new node.
+    pub draining: tokio::sync::watch::Sender<bool>,
 }
 
 impl FetchContext {
@@ -81,6 +84,7 @@ impl FetchContext {
             dial_log,
             pages: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
+            draining: tokio::sync::watch::Sender::new(false),
         })
     }
 }
@@ -441,16 +445,19 @@ impl ListWalk<'_> {
         }
         let mut attempt = 0;
         let mut stop = self.ctx.stop.subscribe();
+        let mut draining = self.ctx.draining.subscribe();
         loop {
+            let first = !self.contacted.load(Ordering::Relaxed);
             self.clock.begin_wait();
             let permit = tokio::select! {
                 // The semaphore is never closed; without a permit the request still runs.
                 p = self.ctx.requests.acquire() => p.ok(),
                 _ = stop.wait_for(|s| *s) => None,
+                _ = draining.wait_for(|d| *d), if first => None,
             };
             // Held to the end of this attempt, its backoff included.
             let _busy = self.clock.end_wait();
-            if *stop.borrow() {
+            if *stop.borrow() || (first && *draining.borrow()) {
                 return interrupted();
             }
             let deadline = self.clock.deadline();
