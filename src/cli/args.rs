@@ -131,7 +131,8 @@ pub struct DemoArgs {
     /// truth.json.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
-    /// Nodes crawled at once.
+    /// Nodes crawled at once, as `crawl --concurrency` (requests in flight are capped at
+    /// concurrency × 4, the crawl's default --per-node).
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
     /// Also read every reachable node's cut height and self-reported address (as
