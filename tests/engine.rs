@@ -290,3 +290,164 @@ async fn a_cut_list_is_followed_before_the_visit_that_read_it_ends() {
     );
     net.shutdown().await;
 }
+
+/// The node deadline stands still only while the whole visit waits for permits: while one
+/// of its lists is being answered, the node's clock runs even if its other lists queue for
+/// a permit. Otherwise a slow node in a busy crawl keeps its visit open for as long as it
+/// likes (one list always waiting), and --node-timeout no longer bounds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_node_still_meets_its_deadline_while_its_lists_queue_for_permits() {
+    use chainweb_crawler::crawl::FailureKind;
+    use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
+    let net = Simnet::start(SimnetConfig {
+        nodes: 3,
+        seed: 16,
+        subnet: support::subnet(),
+        // 21 lists of one page each: about 3 s of answers, one at a time.
+        latency: std::time::Duration::from_millis(150),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 1;
+    config.per_node = 2;
+    config.limits.node_timeout = std::time::Duration::from_millis(1000);
+    let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
+    // Another visit holds one of the two permits for the whole test: this one gets the
+    // other, so one of its lists is always answered while the next waits.
+    let _held = ctx.requests.clone().acquire_owned().await.expect("held");
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let address = config.bootstrap[0].address.clone();
+    let started = std::time::Instant::now();
+    let report = visit_node(ctx, 0, address, tx, None).await;
+    drop(collector);
+    assert!(report.visit.reachable, "{:?}", report.visit);
+    assert!(
+        report
+            .lists
+            .iter()
+            .any(|l| l.error == Some(FailureKind::NodeDeadline)),
+        "the node's deadline stopped its visit after {:?}: {:?}",
+        started.elapsed(),
+        report.lists.iter().map(|l| l.error).collect::<Vec<_>>()
+    );
+    net.shutdown().await;
+}
+
+/// A visit opened beyond `--concurrency` that never got a request permit before the crawl
+/// stopped never contacted its node: the node stays `not_visited` (no response rows, not
+/// counted as contacted, not in the dial log) instead of being recorded as an interrupted
+/// contact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_stopped_before_its_first_request_leaves_the_node_unvisited() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 6,
+        seed: 17,
+        subnet: support::subnet(),
+        // Far longer than the interrupt grace: the first probe is still in flight when the
+        // crawl is told to stop, holding the crawl's only permit.
+        latency: std::time::Duration::from_secs(30),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 1;
+    config.per_node = 1;
+    assert!(config.bootstrap.len() >= 2, "a second visit can open");
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let dial_log = engine.dial_log();
+    let summary = engine
+        .run(tokio::time::sleep(std::time::Duration::from_millis(200)))
+        .await;
+    let got = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    let interrupted = got.errors.values().filter(|e| *e == "interrupted").count();
+    assert_eq!(interrupted, 1, "only the node in flight: {:?}", got.errors);
+    assert_eq!(summary.counters.visited, 1, "{:?}", summary.counters);
+    assert_eq!(dial_log.snapshot().len(), 1, "{:?}", dial_log.snapshot());
+    // The one request sent, interrupted; nothing recorded for the node never contacted.
+    assert_eq!(got.pages, 1 + 20, "the probe and the lists it left unread");
+    net.shutdown().await;
+}
+
+/// The same at the level of one visit, with every permit held: stopped before its first
+/// request, a visit records nothing, dials nothing and says it never contacted the node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_that_never_got_a_permit_records_nothing() {
+    use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
+    let net = Simnet::start(SimnetConfig {
+        nodes: 3,
+        seed: 18,
+        subnet: support::subnet(),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let config = loopback_config(&net);
+    let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
+    let all = u32::try_from(ctx.requests.available_permits()).expect("permits");
+    let _held = ctx
+        .requests
+        .clone()
+        .acquire_many_owned(all)
+        .await
+        .expect("held");
+    let stopper = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            ctx.stop.send_replace(true);
+        })
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let address = config.bootstrap[0].address.clone();
+    let report = visit_node(ctx.clone(), 0, address, tx, None).await;
+    stopper.await.expect("stopper");
+    let got = collector.await.expect("collector");
+    assert!(!report.contacted, "{:?}", report.visit);
+    assert_eq!(
+        report.visit.error,
+        Some(chainweb_crawler::crawl::FailureKind::Interrupted)
+    );
+    assert_eq!(got.pages, 0, "no response rows");
+    assert!(ctx.dial_log.snapshot().is_empty(), "nothing dialled");
+    net.shutdown().await;
+}
+
+/// After an interrupt no node is contacted for the first time: visits already talking to
+/// their node finish within the grace period, but one still queued for its first permit
+/// does not start when a permit frees up; its node stays `not_visited`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_new_node_is_contacted_after_an_interrupt() {
+    let net = Simnet::start(SimnetConfig {
+        nodes: 6,
+        seed: 19,
+        subnet: support::subnet(),
+        // The first probe frees the only permit within the interrupt grace.
+        latency: std::time::Duration::from_millis(700),
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let mut config = loopback_config(&net);
+    config.concurrency = 1;
+    config.per_node = 1;
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(support::collect(rx));
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let dial_log = engine.dial_log();
+    let summary = engine
+        .run(tokio::time::sleep(std::time::Duration::from_millis(100)))
+        .await;
+    let got = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Interrupted);
+    assert_eq!(dial_log.snapshot().len(), 1, "{:?}", dial_log.snapshot());
+    assert_eq!(summary.counters.visited, 1, "{:?}", got.errors);
+    net.shutdown().await;
+}

@@ -131,7 +131,8 @@ pub struct DemoArgs {
     /// truth.json.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
-    /// Nodes crawled at once.
+    /// Nodes crawled at once, as `crawl --concurrency` (requests in flight are capped at
+    /// concurrency × 4, the crawl's default --per-node).
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
     /// Also read every reachable node's cut height and self-reported address (as
@@ -215,8 +216,8 @@ pub struct CrawlOptions {
     /// Seconds allowed for one request, body included.
     #[arg(long, default_value_t = 10.0)]
     pub request_timeout: f64,
-    /// Seconds allowed for all requests to one node (time spent waiting for a free request
-    /// slot of the crawl does not count).
+    /// Seconds allowed for all requests to one node (time its whole visit spends waiting
+    /// for a free request slot of the crawl does not count).
     #[arg(long, default_value_t = 60.0)]
     pub node_timeout: f64,
     /// Largest response body accepted, in bytes (chainweb-node's own cap is 2 MiB).
@@ -335,7 +336,7 @@ pub struct BenchArgs {
     /// Nodes crawled at once (the crawl's default).
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// Peer lists fetched at once from one node (the crawl's default).
+    /// Requests at once to one node (the crawl's default).
     #[arg(long, default_value_t = 4)]
     pub per_node: usize,
     /// Seed of the simulated topology.

@@ -18,8 +18,8 @@ pub struct FetchLimits {
     pub connect_timeout: Duration,
     /// Deadline for one request, from sending it to the end of the body.
     pub request_timeout: Duration,
-    /// Deadline for all the work on one node, not counting waits for the crawl's request
-    /// permits.
+    /// Deadline for all the work on one node, not counting the time its whole visit waits
+    /// for the crawl's request permits (while one of its lists is answered, it counts).
     pub node_timeout: Duration,
     /// Largest response body accepted (chainweb-node caps its own at 2 MiB).
     pub max_body_bytes: usize,

@@ -2,9 +2,10 @@
 //!
 //! It holds the frontier, the address index and a `JoinSet` of node visits, spawning a
 //! visit only while fewer than [`CrawlConfig::max_open_visits`] are open, so it shares no
-//! maps with them; the visits share only the crawl's request permits. The crawl is over when the frontier and the `JoinSet` are both empty. On
-//! cancellation it stops scheduling, gives in-flight visits a short grace period, aborts the
-//! rest and still returns a [`Summary`].
+//! maps with them; the visits share only the crawl's request permits. The crawl is over
+//! when the frontier and the `JoinSet` are both empty. On cancellation it stops scheduling,
+//! gives in-flight visits a short grace period, tells them to stop, aborts those that do
+//! not return, and still returns a [`Summary`].
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -185,12 +186,23 @@ impl Engine {
         // Requests in flight are bounded by the fetch context's permits. Past `concurrency`
         // open visits, another opens only while a node's worth of permits lies idle (nodes
         // waiting for their first answer or finishing their last lists): visits queueing
-        // for permits would only add wake-ups.
+        // for permits would only add wake-ups. Visits opened in this pass have not taken
+        // their permits yet, so each extra one counts a node's worth as taken.
+        let mut promised = 0;
         loop {
             let open = self.tasks.len();
-            let idle = self.ctx.requests.available_permits() >= self.config.per_node;
+            let per_node = self.config.per_node;
+            let idle = self
+                .ctx
+                .requests
+                .available_permits()
+                .saturating_sub(promised)
+                >= per_node;
             if open >= self.config.max_open_visits() || (open >= self.config.concurrency && !idle) {
                 break;
+            }
+            if open >= self.config.concurrency {
+                promised += per_node;
             }
             let Some(idx) = self.frontier.pop_front() else {
                 break;
@@ -259,6 +271,12 @@ impl Engine {
 
     async fn absorb(&mut self, report: NodeReport) {
         let src = report.visit.node;
+        if !report.contacted && report.visit.error == Some(FailureKind::Interrupted) {
+            // Stopped while it waited for its first request permit: never contacted, so
+            // back to the frontier, whose leftovers are recorded as not visited.
+            self.frontier.push_front(src);
+            return;
+        }
         for list in &report.lists {
             self.absorb_list(src, list).await;
         }
@@ -325,11 +343,13 @@ impl Engine {
             tokio::select! {
                 () = &mut cancel, if !cancelled => {
                     cancelled = true;
+                    self.ctx.draining.send_replace(true);
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
                 () = &mut deadline, if !cancelled && stop_at.is_some() => {
                     cancelled = true;
                     deadline_reached = true;
+                    self.ctx.draining.send_replace(true);
                     grace.as_mut().reset((Instant::now() + CANCEL_GRACE).into());
                 }
                 () = &mut grace, if cancelled => {

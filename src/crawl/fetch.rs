@@ -56,6 +56,9 @@ pub struct FetchContext {
     /// Set when the crawl stops (interrupt or deadline, after the grace period): visits
     /// abandon the request in flight and return what they already read.
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// Set as soon as the crawl is interrupted (before [`FetchContext::stop`]): a visit
+    /// that has not sent its first request gives up instead of contacting a new node.
+    pub draining: tokio::sync::watch::Sender<bool>,
 }
 
 impl FetchContext {
@@ -82,6 +85,7 @@ impl FetchContext {
             dial_log,
             pages: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
+            draining: tokio::sync::watch::Sender::new(false),
         })
     }
 }
@@ -110,6 +114,10 @@ pub struct NodeReport {
     pub visit: NodeVisit,
     /// Its lists.
     pub lists: Vec<ListReport>,
+    /// Whether a request was sent to it. A visit stopped while it waited for its first
+    /// request permit never contacted the node (and recorded nothing about it): the node
+    /// is as unvisited as one still in the frontier.
+    pub contacted: bool,
 }
 
 fn now_ms() -> i64 {
@@ -293,8 +301,11 @@ async fn exchange_once(
 }
 
 /// A node's deadline, which stands still while its visit waits for the crawl's request
-/// permits: a full crawl is not the node's fault. Waits of several lists at once count
-/// once (the union of the waiting intervals).
+/// permits: a full crawl is not the node's fault. It stands still only while the whole
+/// visit waits (some list queued for a permit, none being answered or backing off): while
+/// one list is being answered the node is being worked on, and if the waits of its other
+/// lists counted, a slow node in a busy crawl would keep its visit open for as long as it
+/// likes.
 #[derive(Debug)]
 struct VisitClock {
     deadline: Instant,
@@ -305,10 +316,28 @@ struct VisitClock {
 struct Stall {
     /// Lists waiting for a permit now.
     waiting: usize,
-    /// When `waiting` last became non-zero.
+    /// Lists holding a permit (or backing off between attempts) now.
+    busy: usize,
+    /// When the visit last became stalled (see [`Stall::stalled`]).
     since: Instant,
-    /// Waiting time before that.
+    /// Stalled time before that.
     total: Duration,
+}
+
+impl Stall {
+    fn stalled(&self) -> bool {
+        self.waiting > 0 && self.busy == 0
+    }
+}
+
+/// A list of the visit at work on the node: it holds a permit or backs off between
+/// attempts. The node's clock runs until it is dropped.
+struct Busy<'a>(&'a VisitClock);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.change(|s| s.busy = s.busy.saturating_sub(1));
+    }
 }
 
 impl VisitClock {
@@ -318,6 +347,7 @@ impl VisitClock {
             deadline: now + timeout,
             stall: std::sync::Mutex::new(Stall {
                 waiting: 0,
+                busy: 0,
                 since: now,
                 total: Duration::ZERO,
             }),
@@ -330,27 +360,39 @@ impl VisitClock {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn begin_wait(&self) {
+    /// Applies `f` to the counts, starting or ending a stalled interval as it turns out.
+    fn change(&self, f: impl FnOnce(&mut Stall)) {
         let mut s = self.stall();
-        if s.waiting == 0 {
-            s.since = Instant::now();
+        let before = s.stalled();
+        f(&mut s);
+        match (before, s.stalled()) {
+            (false, true) => s.since = Instant::now(),
+            (true, false) => {
+                let stalled = s.since.elapsed();
+                s.total += stalled;
+            }
+            _ => {}
         }
-        s.waiting += 1;
     }
 
-    fn end_wait(&self) {
-        let mut s = self.stall();
-        s.waiting = s.waiting.saturating_sub(1);
-        if s.waiting == 0 {
-            let waited = s.since.elapsed();
-            s.total += waited;
-        }
+    fn begin_wait(&self) {
+        self.change(|s| s.waiting += 1);
+    }
+
+    /// The wait is over (with a permit, or because the crawl stops): the list is at work
+    /// until the returned guard is dropped.
+    fn end_wait(&self) -> Busy<'_> {
+        self.change(|s| {
+            s.waiting = s.waiting.saturating_sub(1);
+            s.busy += 1;
+        });
+        Busy(self)
     }
 
     /// The deadline as of now.
     fn deadline(&self) -> Instant {
         let s = self.stall();
-        let ongoing = if s.waiting > 0 {
+        let ongoing = if s.stalled() {
             s.since.elapsed()
         } else {
             Duration::ZERO
@@ -377,6 +419,10 @@ struct ListWalk<'a> {
     origin: &'a str,
     clock: &'a VisitClock,
     events: &'a mpsc::Sender<Event>,
+    /// Whether a request of this visit has been sent.
+    contacted: &'a std::sync::atomic::AtomicBool,
+    /// The node's socket address, entered in the dial log with the visit's first request.
+    dial: Option<std::net::SocketAddr>,
 }
 
 impl ListWalk<'_> {
@@ -400,15 +446,19 @@ impl ListWalk<'_> {
         }
         let mut attempt = 0;
         let mut stop = self.ctx.stop.subscribe();
+        let mut draining = self.ctx.draining.subscribe();
         loop {
+            let first = !self.contacted.load(Ordering::Relaxed);
             self.clock.begin_wait();
             let permit = tokio::select! {
                 // The semaphore is never closed; without a permit the request still runs.
                 p = self.ctx.requests.acquire() => p.ok(),
                 _ = stop.wait_for(|s| *s) => None,
+                _ = draining.wait_for(|d| *d), if first => None,
             };
-            self.clock.end_wait();
-            if *stop.borrow() {
+            // Held to the end of this attempt, its backoff included.
+            let _busy = self.clock.end_wait();
+            if *stop.borrow() || (first && *draining.borrow()) {
                 return interrupted();
             }
             let deadline = self.clock.deadline();
@@ -422,6 +472,11 @@ impl ListWalk<'_> {
                 return Exchange { record, body: None };
             }
             let timeout = limits.request_timeout.min(remaining);
+            if !self.contacted.swap(true, Ordering::Relaxed)
+                && let Some(sa) = self.dial
+            {
+                self.ctx.dial_log.record(sa);
+            }
             let mut ex = tokio::select! {
                 ex = exchange_once(self.client, &url, timeout, limits.max_body_bytes) => ex,
                 _ = stop.wait_for(|s| *s) => return interrupted(),
@@ -489,6 +544,14 @@ impl ListWalk<'_> {
                 break;
             }
             let ex = self.fetch(network, page_no, cursor.as_deref()).await;
+            if ex.record.error == Some(FailureKind::Interrupted)
+                && !self.contacted.load(Ordering::Relaxed)
+            {
+                // Stopped before the visit's first request: nothing to record, nothing
+                // else to walk (the probe's receivers see it dropped).
+                report.error = ex.record.error;
+                break;
+            }
             if let Some(tx) = probe.take() {
                 // Worth going on if it answered at all, or failed in a way that says
                 // nothing about reaching it.
@@ -696,9 +759,6 @@ pub async fn visit_node(
         node,
         ..NodeVisit::default()
     };
-    if let Some(sa) = address.socket_addr() {
-        ctx.dial_log.record(sa);
-    }
     let client = match node_client(&ctx) {
         Ok(c) => c,
         Err(_) => {
@@ -706,9 +766,11 @@ pub async fn visit_node(
             return NodeReport {
                 visit,
                 lists: Vec::new(),
+                contacted: false,
             };
         }
     };
+    let contacted = std::sync::atomic::AtomicBool::new(false);
     let origin = address.origin();
     let walk = ListWalk {
         ctx: &ctx,
@@ -717,6 +779,8 @@ pub async fn visit_node(
         origin: &origin,
         clock: &clock,
         events: &events,
+        contacted: &contacted,
+        dial: address.socket_addr(),
     };
     // The cut list's first page goes alone: it opens the node's one connection (one TLS
     // handshake) and tells whether the node answers at all. The rest of the cut list and
@@ -779,7 +843,11 @@ pub async fn visit_node(
             visit.error = first_error.or(Some(FailureKind::ConnectFailed));
         }
     }
-    NodeReport { visit, lists }
+    NodeReport {
+        visit,
+        lists,
+        contacted: contacted.into_inner(),
+    }
 }
 
 #[cfg(test)]
