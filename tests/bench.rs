@@ -4,7 +4,7 @@
 use std::process::Command;
 
 // Subprocess simnets of this module use subnets 240 and 241 (the two runs of the first
-// test) and 242.
+// test), 242, 245 and 246 (tests/cli.rs runs 243 and 244).
 fn bench(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
         .args(["--progress", "never", "bench", "--time-limit", "120"])
@@ -47,4 +47,72 @@ fn a_simnet_that_cannot_start_fails_the_bench() {
     assert_eq!(o.status.code(), Some(1), "stderr: {err}");
     assert!(err.contains("ended before serving"), "{err}");
     assert!(err.contains("60000"), "{err}");
+}
+
+/// SIGTERM to a bench stops its run, and the run's simnet, and removes the run's scratch
+/// folder: nothing is left running or written behind.
+#[test]
+fn a_terminated_bench_leaves_no_process_and_no_scratch_folder() {
+    use std::io::{BufRead, BufReader};
+    let mut bench = Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args(["--progress", "never", "bench", "--time-limit", "120"])
+        .args(["--nodes", "40", "--latency-ms", "3000", "--subnet", "245"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let stderr = bench.stderr.take().expect("stderr");
+    let mut simnet_pid = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("utf-8");
+        // "bench: simnet ready in 0.4 s (pid 123); crawling…"
+        if let Some(rest) = line.split("(pid ").nth(1) {
+            simnet_pid = rest.split(')').next().and_then(|p| p.parse::<u32>().ok());
+            break;
+        }
+    }
+    let simnet_pid = simnet_pid.expect("the run started its simnet");
+    let pid = i32::try_from(bench.id()).expect("pid");
+    // SAFETY: a signal to our own child.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = bench.wait().expect("bench exits");
+    assert_eq!(status.code(), Some(130));
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while alive(simnet_pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!alive(simnet_pid), "simnet {simnet_pid} still runs");
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .expect("temp dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-bench-40-3000ms"))
+        .collect();
+    assert!(left.is_empty(), "scratch folders left: {left:?}");
+}
+
+/// Figures written into a closed pipe (`bench | head -1`) are dropped, not a panic: the
+/// run still finishes, stops its simnet and exits 0.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut bench = Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args(["--progress", "never", "bench", "--time-limit", "120"])
+        .args(["--nodes", "30", "--subnet", "246"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    drop(bench.stdout.take());
+    let out = bench.wait_with_output().expect("bench exits");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
 }

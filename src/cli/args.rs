@@ -342,7 +342,8 @@ pub struct BenchArgs {
     /// Seed of the simulated topology.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Second octet of the first simnet's addresses; each size uses the next one.
+    /// Second octet of the first simnet's addresses; each further run (size × latency) uses
+    /// the next one.
     #[arg(long, default_value_t = 200)]
     pub subnet: u8,
     /// Seconds each phase (simnet start, crawl, load loop) may take before it is stopped.
@@ -351,6 +352,10 @@ pub struct BenchArgs {
     /// Keep the scratch folder (databases, truth, exports) here instead of deleting it.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Internal: run the one size and latency given in this process and write its figures
+    /// here as JSON (each run of a bench is such a process of its own).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub figures_out: Option<PathBuf>,
 }
 
 /// Which crawl of a database.

@@ -17,6 +17,26 @@ use tokio::process::{Child, Command};
 /// The process id of the running child, so an interrupt can wait until it is gone.
 static RUNNING: AtomicU32 = AtomicU32::new(0);
 
+/// Records the process the benchmark waits for on an interrupt (`None` once it is gone).
+pub fn set_running(pid: Option<u32>) {
+    RUNNING.store(pid.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// Asks the recorded process to stop (SIGTERM), if there is one.
+pub fn terminate_running() {
+    let pid = RUNNING.load(Ordering::Relaxed);
+    if let Ok(pid) = libc::pid_t::try_from(pid)
+        && pid > 0
+    {
+        // SAFETY: kill only sends a signal. The pid is this process's own child, recorded
+        // while it runs; had it just exited and been reaped, its number would have to be
+        // reused within that instant to reach another process.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    }
+}
+
 /// Waits (at most `limit`) until the last started child has exited: after an interrupt the
 /// benchmark returns only once its simnet is gone, not merely signalled.
 pub async fn wait_gone(limit: Duration) {
@@ -37,6 +57,29 @@ pub async fn wait_gone(limit: Duration) {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Makes a child process die when the process that started it dies, however it dies: a
+/// benchmark killed with SIGKILL must not leave a 10,000-node simnet behind.
+pub fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: the closure runs in the child between fork and exec and calls only prctl and
+    // getppid, both async-signal-safe; it touches no memory of the parent.
+    unsafe {
+        let parent = libc::getpid();
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl: then nobody will send the signal.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("the parent process is gone"));
+            }
+            Ok(())
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }
 
 /// The note `simnet` prints once every node listens and both files are written.
@@ -103,6 +146,7 @@ impl SimnetChild {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        die_with_parent(&mut cmd);
         let mut child = cmd.spawn().context("cannot start the simnet process")?;
         RUNNING.store(child.id().unwrap_or(0), Ordering::Relaxed);
         let stderr = child

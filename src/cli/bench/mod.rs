@@ -8,6 +8,15 @@
 //! ([`plan`]). Every phase is bounded by `--time-limit`; the child is killed on every way
 //! out.
 
+/// `println!` that does not panic when stdout is closed (`bench | head`): the figure is
+/// dropped and the benchmark still stops its simnet and cleans up.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod child;
 mod cpu;
 mod load;
@@ -41,7 +50,7 @@ struct DefaultOptions {
 }
 
 /// The figures of one benchmarked size and latency.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Figures {
     nodes: usize,
     latency_ms: u64,
@@ -104,8 +113,10 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     tokio::select! {
         r = run_all(&a, ui) => r,
         () = interrupt => {
-            // The benchmark future is dropped by now, and with it the child (killed).
-            child::wait_gone(Duration::from_secs(10)).await;
+            // The benchmark future is dropped by now: a simnet child of this process is
+            // killed with it, a run in a process of its own is asked to stop.
+            child::terminate_running();
+            child::wait_gone(Duration::from_secs(15)).await;
             ui.note("bench: interrupted; the simnet process was stopped");
             Ok(Exit::Interrupted)
         }
@@ -113,6 +124,19 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
 }
 
 async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
+    if let Some(out) = &a.figures_out {
+        // One run, in a process of its own: print its figures and hand them to the parent.
+        let ([nodes], [latency_ms]) = (a.nodes.as_slice(), a.latency_ms.as_slice()) else {
+            return Err(super::UsageError(
+                "--figures-out takes one --nodes and one --latency-ms".into(),
+            )
+            .into());
+        };
+        let figures = one_run(a, ui, *nodes, *latency_ms, a.subnet).await?;
+        let json = serde_json::to_vec(&figures).context("internal: figures to JSON")?;
+        std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
+        return Ok(Exit::Success);
+    }
     let mut all = Vec::new();
     let runs = a
         .latency_ms
@@ -120,21 +144,7 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
         .flat_map(|&latency| a.nodes.iter().map(move |&nodes| (latency, nodes)));
     for (k, (latency_ms, nodes)) in runs.enumerate() {
         let subnet = a.subnet.saturating_add(u8::try_from(k).unwrap_or(u8::MAX));
-        let name = format!("bench-{nodes}-{latency_ms}ms");
-        let dir = match &a.keep {
-            Some(d) => d.join(&name),
-            None => {
-                std::env::temp_dir().join(format!("chainweb-crawler-{}-{name}", std::process::id()))
-            }
-        };
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let result = run_one(a, ui, nodes, latency_ms, subnet, &dir).await;
-        if a.keep.is_none() {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        all.push(result?);
+        all.push(run_in_child(a, ui, nodes, latency_ms, subnet).await?);
     }
     for &latency in &a.latency_ms {
         let group: Vec<Figures> = all
@@ -152,6 +162,93 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// One run in this process, in a scratch folder of its own.
+async fn one_run(
+    a: &BenchArgs,
+    ui: &Ui,
+    nodes: usize,
+    latency_ms: u64,
+    subnet: u8,
+) -> Result<Figures> {
+    let name = format!("bench-{nodes}-{latency_ms}ms");
+    let dir = match &a.keep {
+        Some(d) => d.join(&name),
+        None => {
+            std::env::temp_dir().join(format!("chainweb-crawler-{}-{name}", std::process::id()))
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Removed however the run ends, an interrupt (which drops this future) included.
+    let _scratch = a.keep.is_none().then(|| Scratch(dir.clone()));
+    run_one(a, ui, nodes, latency_ms, subnet, &dir).await
+}
+
+/// A scratch folder, deleted when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One run in a fresh process of this program: no run inherits another's heap, threads
+/// or caches, so the order of the runs does not change their figures (peak RSS above all).
+async fn run_in_child(
+    a: &BenchArgs,
+    ui: &Ui,
+    nodes: usize,
+    latency_ms: u64,
+    subnet: u8,
+) -> Result<Figures> {
+    let exe = std::env::current_exe().context("cannot find this program's executable")?;
+    let figures = std::env::temp_dir().join(format!(
+        "chainweb-crawler-bench-{}-{subnet}.json",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&figures);
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(["--progress", if ui.progress { "auto" } else { "never" }]);
+    if !ui.notes {
+        cmd.arg("--quiet");
+    }
+    cmd.arg("bench")
+        .args(["--nodes", &nodes.to_string()])
+        .args(["--latency-ms", &latency_ms.to_string()])
+        .args(["--jitter-ms", &a.jitter_ms.to_string()])
+        .args(["--concurrency", &a.concurrency.to_string()])
+        .args(["--per-node", &a.per_node.to_string()])
+        .args(["--seed", &a.seed.to_string()])
+        .args(["--subnet", &subnet.to_string()])
+        .args(["--time-limit", &a.time_limit.to_string()])
+        .arg("--figures-out")
+        .arg(&figures);
+    if let Some(p) = &a.profile {
+        cmd.args(["--profile", p]);
+    }
+    if let Some(k) = &a.keep {
+        cmd.arg("--keep").arg(k);
+    }
+    // Not killed on drop: an interrupted bench asks the run to stop (SIGTERM), so that it
+    // stops its simnet and removes its scratch folder; should this process die first,
+    // the run dies with it.
+    cmd.stdin(std::process::Stdio::null());
+    child::die_with_parent(&mut cmd);
+    let mut run = cmd.spawn().context("cannot start a benchmark run")?;
+    child::set_running(run.id());
+    let status = run.wait().await.context("waiting for a benchmark run")?;
+    child::set_running(None);
+    if !status.success() {
+        // The run printed its own error.
+        bail!("the {nodes}-node run at {latency_ms} ms latency failed ({status})");
+    }
+    let text =
+        std::fs::read(&figures).with_context(|| format!("the {nodes}-node run left no figures"))?;
+    let _ = std::fs::remove_file(&figures);
+    serde_json::from_slice(&text).context("internal: the run's figures")
+}
+
 /// Issue 6's targets, as ratios of the same run.
 const TARGET_OVER_CEILING: f64 = 1.3;
 const TARGET_OVER_BOUND: f64 = 1.25;
@@ -159,7 +256,7 @@ const TARGET_RSS_BYTES: u64 = 300_000_000;
 
 /// One line per run, against the targets the benchmark exists to check.
 fn print_summary(all: &[Figures]) {
-    println!(
+    out!(
         "summary (issue 6's targets, set for 10,000 realistic nodes; small networks are dominated by fixed costs: crawl ≤ {TARGET_OVER_CEILING} × max(T_net, T_store) without latency, ≤ {TARGET_OVER_BOUND} × lower bound with it, peak RSS ≤ {} MB):",
         TARGET_RSS_BYTES / 1_000_000
     );
@@ -176,7 +273,7 @@ fn print_summary(all: &[Figures]) {
         let rss_ok = [f.crawl_rss, f.exports_rss]
             .iter()
             .all(|r| r.is_some_and(|b| b <= TARGET_RSS_BYTES));
-        println!(
+        out!(
             "  {:>6} nodes, {:>4} ms: crawl {timing}; peak RSS crawl {}, stats and exports {} ({}); {}",
             f.nodes,
             f.latency_ms,
@@ -208,12 +305,12 @@ fn rate(count: u64, secs: f64) -> f64 {
 }
 
 fn print_sweep(all: &[Figures]) {
-    println!(
+    out!(
         "sweep at {} ms latency:",
         all.first().map_or(0, |f| f.latency_ms)
     );
     for f in all {
-        println!(
+        out!(
             "  {:>6} nodes: crawl {:.2} s, crawler peak RSS {} ({:.1} kB per node)",
             f.nodes,
             f.crawl_s,
@@ -226,7 +323,7 @@ fn print_sweep(all: &[Figures]) {
         && last.nodes > first.nodes
     {
         let slope = (r1 as f64 - r0 as f64) / (last.nodes - first.nodes) as f64;
-        println!(
+        out!(
             "  peak RSS grows {:.1} kB per added node ({} → {} nodes: × {:.2} memory for × {:.1} nodes)",
             slope / 1e3,
             first.nodes,
@@ -349,7 +446,7 @@ async fn run_one(
     simnet.stop().await;
 
     let ceiling = net.elapsed_s.max(store.elapsed_s);
-    println!(
+    out!(
         "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} requests in flight; load average {load_start} at start, {} at end",
         a.profile.as_deref().unwrap_or("default"),
         latency_ms,
@@ -358,7 +455,7 @@ async fn run_one(
         a.per_node,
         load_average()
     );
-    println!(
+    out!(
         "  crawl     {} nodes known, {} reachable, {} pages, {} edges in {crawl_s:.2} s: {:.0} pages/s, {:.0} edges written/s; {}",
         c.known,
         c.reachable,
@@ -373,7 +470,7 @@ async fn run_one(
         }
     );
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    println!(
+    out!(
         "  cpu       crawl: crawler {:.1} s + simnet {:.1} s = {:.2} of {cores} cores busy; T_net: load loop {:.1} s + simnet {:.1} s = {:.2} cores",
         crawl_cpu.own_s,
         crawl_cpu.simnet_s,
@@ -382,7 +479,7 @@ async fn run_one(
         net_cpu.simnet_s,
         net_cpu.cores(net.elapsed_s)
     );
-    println!(
+    out!(
         "  memory    crawler peak RSS {} (from {} before the crawl{}); simnet process peak RSS {}",
         mb(crawl_rss),
         mb(rss_before),
@@ -393,7 +490,7 @@ async fn run_one(
         },
         mb(simnet_rss)
     );
-    println!(
+    out!(
         "  T_net     {} pages ({} failed), {:.1} MB of bodies in {:.2} s: {:.0} pages/s",
         net.pages,
         net.failed,
@@ -401,7 +498,7 @@ async fn run_one(
         net.elapsed_s,
         rate(net.pages, net.elapsed_s)
     );
-    println!(
+    out!(
         "  T_store   {} nodes, {} edges, {} responses in {:.2} s: {:.0} edges/s",
         store.nodes,
         store.edges,
@@ -409,7 +506,7 @@ async fn run_one(
         store.elapsed_s,
         rate(store.edges, store.elapsed_s)
     );
-    println!(
+    out!(
         "  ceiling   max(T_net, T_store) = {ceiling:.2} s; crawl time = {:.2} × ceiling (crawl pages/s = {:.0} % of the load loop's)",
         crawl_s / ceiling.max(1e-9),
         100.0 * rate(c.pages, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
@@ -418,7 +515,7 @@ async fn run_one(
     if latency_ms > 0 || a.jitter_ms > 0 {
         let b = plan.lower_bound(a.concurrency, a.per_node);
         over_bound = Some(crawl_s / b.bound_s.max(1e-9));
-        println!(
+        out!(
             "  latency   lower bound {:.2} s = max(dependency chain {:.2} s, {} pages × delay / {in_flight} requests in flight = {:.2} s); crawl time = {:.2} × lower bound",
             b.bound_s,
             b.chain_s,
@@ -427,7 +524,7 @@ async fn run_one(
             crawl_s / b.bound_s.max(1e-9)
         );
     }
-    println!(
+    out!(
         "  stats     statistics, DOT and GraphML of the crawl in {exports_s:.2} s, peak RSS {} (from {} before)",
         mb(exports_rss),
         mb(stats_before)
