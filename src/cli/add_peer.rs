@@ -104,7 +104,10 @@ pub async fn run(a: AddPeerArgs) -> Result<Exit> {
         .await
         .with_context(|| format!("cannot read the answer of {}", a.node.address))?;
     let (ok, text) = describe_answer(status, &body);
-    println!("{text}");
+    {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
     Ok(if ok { Exit::Success } else { Exit::Failure })
 }
 

@@ -302,7 +302,7 @@ pub fn describe(summary: &Summary, id: CrawlId, db: &Path) -> String {
 pub fn report_end(ui: &Ui, summary: &Summary, id: CrawlId, db: &Path) {
     let line = describe(summary, id, db);
     if matches!(summary.outcome, Outcome::Failed(_)) {
-        eprintln!("chainweb-crawler: {line}");
+        crate::crawl::progress::stderr_line(&format!("chainweb-crawler: {line}"));
     } else {
         ui.note(line);
     }

@@ -126,15 +126,17 @@ pub async fn run(a: DemoArgs, ui: &Ui) -> Result<Exit> {
     }
     let exit = crawl::exit_for(&finished.summary);
     if exit == Exit::Success && !fault_problems.is_empty() {
-        eprintln!("chainweb-crawler: some faults were not recorded as the ground truth requires");
+        crate::crawl::progress::stderr_line(
+            "chainweb-crawler: some faults were not recorded as the ground truth requires",
+        );
         return Ok(Exit::Failure);
     }
     if exit == Exit::Success && !comparison.is_exact() {
-        eprintln!(
+        crate::crawl::progress::stderr_line(&format!(
             "chainweb-crawler: the crawl does not match the simulator's ground truth; missing e.g. {:?}, extra e.g. {:?}",
             comparison.missing_sample.first(),
             comparison.extra_sample.first()
-        );
+        ));
         return Ok(Exit::Failure);
     }
     Ok(exit)

@@ -216,11 +216,11 @@ pub fn prune(a: PruneArgs) -> Result<Exit> {
         store.vacuum().context("cannot vacuum")?;
     }
     let ids: Vec<String> = deleted.iter().map(ToString::to_string).collect();
-    eprintln!(
+    crate::crawl::progress::stderr_line(&format!(
         "deleted {} crawl(s){}{}",
         deleted.len(),
         if ids.is_empty() { "" } else { ": " },
         ids.join(", ")
-    );
+    ));
     Ok(Exit::Success)
 }

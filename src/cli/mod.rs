@@ -80,7 +80,9 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("chainweb-crawler: cannot start the async runtime: {e}");
+            crate::crawl::progress::stderr_line(&format!(
+                "chainweb-crawler: cannot start the async runtime: {e}"
+            ));
             return ExitCode::from(1);
         }
     };
@@ -90,7 +92,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("chainweb-crawler: {}", error_line(&e));
+            crate::crawl::progress::stderr_line(&format!("chainweb-crawler: {}", error_line(&e)));
             if e.chain().any(|c| c.is::<UsageError>()) {
                 ExitCode::from(2)
             } else {

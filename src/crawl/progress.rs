@@ -34,9 +34,16 @@ static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
 pub fn print_above(line: &str) {
     let bar = ACTIVE.lock().ok().and_then(|b| b.clone());
     match bar {
-        Some(bar) if !bar.is_hidden() => bar.suspend(|| eprintln!("{line}")),
-        _ => eprintln!("{line}"),
+        Some(bar) if !bar.is_hidden() => bar.suspend(|| stderr_line(line)),
+        _ => stderr_line(line),
     }
+}
+
+/// Writes one line to stderr. Unlike `eprintln!`, a closed stderr (`2>&1 | head`) is not
+/// a panic: the line is dropped and the work goes on.
+pub fn stderr_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// The crawl's progress display.
