@@ -6,16 +6,23 @@ use chainweb_crawler::simnet::{Simnet, SimnetConfig};
 
 use crate::support;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn engine_finds_every_edge_of_the_ground_truth() {
-    let net = Simnet::start(SimnetConfig {
-        nodes: 120,
-        seed: 11,
+/// A simulated network of `nodes` live nodes on a fresh subnet, each answering after
+/// `latency`.
+async fn simnet(nodes: usize, seed: u64, latency: std::time::Duration) -> Simnet {
+    Simnet::start(SimnetConfig {
+        nodes,
+        seed,
         subnet: support::subnet(),
+        latency,
         ..SimnetConfig::default()
     })
     .await
-    .expect("simnet starts");
+    .expect("simnet starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_finds_every_edge_of_the_ground_truth() {
+    let net = simnet(120, 11, std::time::Duration::ZERO).await;
     let mut config = CrawlConfig::new(NetworkId::Mainnet01, net.bootstrap());
     config.policy = EgressPolicy {
         allow_loopback: true,
@@ -64,14 +71,7 @@ fn loopback_config(net: &Simnet) -> CrawlConfig {
 /// crawling the whole network into nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_store_stops_the_crawl() {
-    let net = Simnet::start(SimnetConfig {
-        nodes: 300,
-        seed: 12,
-        subnet: support::subnet(),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    let net = simnet(300, 12, std::time::Duration::ZERO).await;
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     drop(rx);
     let mut config = loopback_config(&net);
@@ -141,16 +141,8 @@ async fn visits_cut_short_by_an_interrupt_are_failed_interrupted() {
 /// being thrown away.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupt_keeps_the_pages_already_answered() {
-    let net = Simnet::start(SimnetConfig {
-        nodes: 40,
-        seed: 14,
-        subnet: support::subnet(),
-        // Each answer takes 1.5 s: a node's 21 lists, 4 at a time, outlast the interrupt.
-        latency: std::time::Duration::from_millis(1500),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    // Each answer takes 1.5 s: a node's 21 lists, 4 at a time, outlast the interrupt.
+    let net = simnet(40, 14, std::time::Duration::from_millis(1500)).await;
     let (tx, rx) = tokio::sync::mpsc::channel(1 << 16);
     let collector = tokio::spawn(support::collect(rx));
     let engine = Engine::new(loopback_config(&net), tx, Progress::new(false)).expect("valid");
@@ -181,15 +173,7 @@ async fn an_interrupt_keeps_the_pages_already_answered() {
 /// wait for their first answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_in_flight_stay_within_the_bounds_and_fill_them() {
-    let net = Simnet::start(SimnetConfig {
-        nodes: 80,
-        seed: 14,
-        subnet: support::subnet(),
-        latency: std::time::Duration::from_millis(20),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    let net = simnet(80, 14, std::time::Duration::from_millis(20)).await;
     let mut config = loopback_config(&net);
     config.concurrency = 3;
     config.per_node = 2;
@@ -212,14 +196,7 @@ async fn requests_in_flight_stay_within_the_bounds_and_fill_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_for_a_request_permit_does_not_count_toward_the_node_deadline() {
     use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
-    let net = Simnet::start(SimnetConfig {
-        nodes: 3,
-        seed: 15,
-        subnet: support::subnet(),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    let net = simnet(3, 15, std::time::Duration::ZERO).await;
     let mut config = loopback_config(&net);
     config.limits.node_timeout = std::time::Duration::from_millis(300);
     let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
@@ -253,15 +230,7 @@ async fn waiting_for_a_request_permit_does_not_count_toward_the_node_deadline() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_list_is_followed_before_the_visit_that_read_it_ends() {
     use chainweb_crawler::crawl::Event;
-    let net = Simnet::start(SimnetConfig {
-        nodes: 40,
-        seed: 16,
-        subnet: support::subnet(),
-        latency: std::time::Duration::from_millis(50),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    let net = simnet(40, 16, std::time::Duration::from_millis(50)).await;
     let mut config = loopback_config(&net);
     config.bootstrap.truncate(1);
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
@@ -299,16 +268,8 @@ async fn a_cut_list_is_followed_before_the_visit_that_read_it_ends() {
 async fn a_slow_node_still_meets_its_deadline_while_its_lists_queue_for_permits() {
     use chainweb_crawler::crawl::FailureKind;
     use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
-    let net = Simnet::start(SimnetConfig {
-        nodes: 3,
-        seed: 16,
-        subnet: support::subnet(),
-        // 21 lists of one page each: about 3 s of answers, one at a time.
-        latency: std::time::Duration::from_millis(150),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    // 21 lists of one page each: about 3 s of answers, one at a time.
+    let net = simnet(3, 16, std::time::Duration::from_millis(150)).await;
     let mut config = loopback_config(&net);
     config.concurrency = 1;
     config.per_node = 2;
@@ -342,17 +303,9 @@ async fn a_slow_node_still_meets_its_deadline_while_its_lists_queue_for_permits(
 /// contact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_stopped_before_its_first_request_leaves_the_node_unvisited() {
-    let net = Simnet::start(SimnetConfig {
-        nodes: 6,
-        seed: 17,
-        subnet: support::subnet(),
-        // Far longer than the interrupt grace: the first probe is still in flight when the
-        // crawl is told to stop, holding the crawl's only permit.
-        latency: std::time::Duration::from_secs(30),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    // Far longer than the interrupt grace: the first probe is still in flight when the
+    // crawl is told to stop, holding the crawl's only permit.
+    let net = simnet(6, 17, std::time::Duration::from_secs(30)).await;
     let mut config = loopback_config(&net);
     config.concurrency = 1;
     config.per_node = 1;
@@ -380,14 +333,7 @@ async fn a_visit_stopped_before_its_first_request_leaves_the_node_unvisited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_that_never_got_a_permit_records_nothing() {
     use chainweb_crawler::crawl::fetch::{FetchContext, visit_node};
-    let net = Simnet::start(SimnetConfig {
-        nodes: 3,
-        seed: 18,
-        subnet: support::subnet(),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    let net = simnet(3, 18, std::time::Duration::ZERO).await;
     let config = loopback_config(&net);
     let ctx = std::sync::Arc::new(FetchContext::from_config(&config).expect("context"));
     let all = u32::try_from(ctx.requests.available_permits()).expect("permits");
@@ -425,16 +371,8 @@ async fn a_visit_that_never_got_a_permit_records_nothing() {
 /// does not start when a permit frees up; its node stays `not_visited`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_new_node_is_contacted_after_an_interrupt() {
-    let net = Simnet::start(SimnetConfig {
-        nodes: 6,
-        seed: 19,
-        subnet: support::subnet(),
-        // The first probe frees the only permit within the interrupt grace.
-        latency: std::time::Duration::from_millis(700),
-        ..SimnetConfig::default()
-    })
-    .await
-    .expect("simnet starts");
+    // The first probe frees the only permit within the interrupt grace.
+    let net = simnet(6, 19, std::time::Duration::from_millis(700)).await;
     let mut config = loopback_config(&net);
     config.concurrency = 1;
     config.per_node = 1;
