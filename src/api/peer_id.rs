@@ -44,7 +44,12 @@ impl PeerId {
 
 impl fmt::Display for PeerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+        // 43 characters on the stack: ids are written once per stored response.
+        let mut text = [0u8; 44];
+        match URL_SAFE_NO_PAD.encode_slice(self.0, &mut text) {
+            Ok(n) => f.write_str(std::str::from_utf8(&text[..n]).map_err(|_| fmt::Error)?),
+            Err(_) => f.write_str(&URL_SAFE_NO_PAD.encode(self.0)),
+        }
     }
 }
 
@@ -58,7 +63,20 @@ impl FromStr for PeerId {
     type Err = PeerIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let decoded = if s.len() == 44 && s.ends_with('=') {
+        let padded = s.len() == 44 && s.ends_with('=');
+        if s.len() == 43 || padded {
+            // The usual lengths decode on the stack (every page entry carries an id).
+            let engine = if padded { &URL_SAFE } else { &URL_SAFE_NO_PAD };
+            let mut bytes = [0u8; 33];
+            let n = engine
+                .decode_slice(s, &mut bytes)
+                .map_err(|_| PeerIdError::NotBase64)?;
+            return match <[u8; 32]>::try_from(&bytes[..n]) {
+                Ok(id) => Ok(PeerId(id)),
+                Err(_) => Err(PeerIdError::WrongLength(n)),
+            };
+        }
+        let decoded = if padded {
             URL_SAFE.decode(s)
         } else {
             URL_SAFE_NO_PAD.decode(s)
@@ -113,6 +131,40 @@ mod tests {
         assert_eq!("abcd".parse::<PeerId>(), Err(PeerIdError::WrongLength(3)));
         assert_eq!("a!".parse::<PeerId>(), Err(PeerIdError::NotBase64));
         assert!("".parse::<PeerId>().is_err());
+    }
+
+    /// The stack decode of the usual lengths gives what decoding to a vector gives.
+    #[test]
+    fn stack_decode_agrees_with_vector_decode() {
+        fn by_vector(s: &str) -> Result<PeerId, PeerIdError> {
+            let engine = if s.len() == 44 && s.ends_with('=') {
+                &URL_SAFE
+            } else {
+                &URL_SAFE_NO_PAD
+            };
+            let v = engine.decode(s).map_err(|_| PeerIdError::NotBase64)?;
+            <[u8; 32]>::try_from(v.as_slice())
+                .map(PeerId)
+                .map_err(|_| PeerIdError::WrongLength(v.len()))
+        }
+        let id = "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40";
+        let mut cases = vec![
+            id.to_string(),
+            format!("{id}="),
+            // Two pads: 31 bytes.
+            format!("{}==", &id[..42]),
+            // Non-zero trailing bits, a bad character, padding in the wrong place.
+            format!("{}1", &id[..42]),
+            format!("{}!", &id[..42]),
+            format!("={}", &id[..42]),
+            format!("{id}A"),
+        ];
+        for c in ["-", "_", "+", "/", "A", "z"] {
+            cases.push(format!("{c}{}", &id[1..]));
+        }
+        for s in &cases {
+            assert_eq!(s.parse::<PeerId>(), by_vector(s), "{s}");
+        }
     }
 
     #[test]

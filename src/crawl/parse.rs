@@ -7,9 +7,11 @@
 //! `None`, and the caller takes the general path, which records each problem precisely. So
 //! this changes speed only, never results.
 
-use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 use crate::api::page::NextItem;
 use crate::api::{HostAddress, Hostname, PeerId, PeerInfo};
@@ -23,28 +25,59 @@ where
     T::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize)]
-struct WireAddress<'a> {
-    #[serde(borrow)]
-    hostname: Cow<'a, str>,
-    port: u64,
+/// A JSON string parsed where it lies in the body (or in serde_json's scratch buffer when
+/// it has escapes): no owned copy of the text per field.
+struct Parsed<T>(T);
+
+impl<'de, T: FromStr> Deserialize<'de> for Parsed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text<T>(PhantomData<T>);
+        impl<T: FromStr> Visitor<'_> for Text<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+                s.parse().map_err(|_| E::custom("invalid field"))
+            }
+        }
+        d.deserialize_str(Text(PhantomData)).map(Parsed)
+    }
 }
 
-#[derive(Deserialize)]
-struct WireEntry<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<Option<Cow<'a, str>>>,
-    #[serde(borrow)]
-    address: WireAddress<'a>,
+#[derive(serde::Deserialize)]
+struct WireAddress {
+    hostname: Parsed<Hostname>,
+    port: u16,
 }
 
-#[derive(Deserialize)]
-struct WirePage<'a> {
+#[derive(serde::Deserialize)]
+struct WireEntry {
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Option<Parsed<PeerId>>>,
+    address: WireAddress,
+}
+
+/// An entry that is a valid PeerInfo; any other entry fails the whole page, which sends
+/// the caller to the general path.
+struct Entry(PeerInfo);
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let e = WireEntry::deserialize(d)?;
+        // The key must be there, even as `null`.
+        let id = e.id.ok_or_else(|| de::Error::missing_field("id"))?;
+        let address = HostAddress::new(e.address.hostname.0, e.address.port);
+        Ok(Entry(PeerInfo::new(id.map(|p| p.0), address)))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct WirePage {
     limit: u64,
-    #[serde(borrow)]
-    items: Vec<WireEntry<'a>>,
-    #[serde(borrow, default)]
-    next: Option<Cow<'a, str>>,
+    items: Vec<Entry>,
+    #[serde(default)]
+    next: Option<Parsed<NextItem>>,
 }
 
 /// A page whose entries are all valid.
@@ -58,31 +91,18 @@ pub struct FastPage {
     pub next: Option<NextItem>,
 }
 
-fn entry(e: WireEntry<'_>) -> Option<PeerInfo> {
-    let id = match e.id? {
-        None => None,
-        Some(s) => Some(s.parse::<PeerId>().ok()?),
-    };
-    let hostname: Hostname = e.address.hostname.parse().ok()?;
-    let port = u16::try_from(e.address.port).ok()?;
-    Some(PeerInfo::new(id, HostAddress::new(hostname, port)))
-}
-
 /// Parses `body` if it is a page of valid entries; `None` sends the caller to the
 /// general path.
 pub fn fast_page(body: &[u8]) -> Option<FastPage> {
-    let wire: WirePage<'_> = serde_json::from_slice(body).ok()?;
+    let wire: WirePage = serde_json::from_slice(body).ok()?;
     let limit = usize::try_from(wire.limit).ok()?;
-    let next = match wire.next {
-        None => None,
-        Some(s) => Some(s.parse().ok()?),
-    };
-    let items = wire
-        .items
-        .into_iter()
-        .map(entry)
-        .collect::<Option<Vec<_>>>()?;
-    Some(FastPage { limit, items, next })
+    // `Entry` wraps a PeerInfo, so this collects in place, without a second vector.
+    let items = wire.items.into_iter().map(|e| e.0).collect();
+    Some(FastPage {
+        limit,
+        items,
+        next: wire.next.map(|n| n.0),
+    })
 }
 
 #[cfg(test)]
