@@ -4,7 +4,7 @@
 use std::process::Command;
 
 // Subprocess simnets of this module use subnets 240 and 241 (the two runs of the first
-// test), 242, 245 and 246 (tests/cli.rs runs 243 and 244).
+// test), 242, 245, 246, and 247 and 248 (the repeated runs); tests/cli.rs runs 243 and 244.
 fn bench(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
         .args(["--progress", "never", "bench", "--time-limit", "120"])
@@ -37,6 +37,52 @@ fn small_bench_prints_every_figure() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in: {out}");
     }
+}
+
+/// `--repeat` runs every size again, labels each run, keeps each run's folder apart and
+/// gives the ratio's spread over the runs.
+#[test]
+fn repeated_runs_are_labelled_kept_apart_and_summarised() {
+    let keep = crate::support::scratch("bench-repeat");
+    let keep_arg = keep.to_str().expect("utf-8 path");
+    let o = bench(&[
+        "--nodes", "30", "--repeat", "2", "--subnet", "247", "--keep", keep_arg,
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "stdout: {out}\nstderr: {err}");
+    for needle in [
+        "; run 1 of 2;",
+        "; run 2 of 2;",
+        "30 nodes,    0 ms, run 1: crawl ",
+        "30 nodes,    0 ms, run 2: crawl ",
+        "spread over 2 runs",
+        "of 2 runs ≤ 1.3",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in: {out}");
+    }
+    // min ≤ median ≤ max, as printed.
+    let spread = out
+        .lines()
+        .find(|l| l.contains("× ceiling;") && l.contains(" / "))
+        .expect("a spread line");
+    let figures: Vec<f64> = spread
+        .split("crawl ")
+        .nth(1)
+        .and_then(|r| r.split(" × ").next())
+        .expect("figures")
+        .split(" / ")
+        .map(|x| x.trim().parse().expect("a number"))
+        .collect();
+    assert_eq!(figures.len(), 3, "{spread}");
+    assert!(
+        figures[0] <= figures[1] && figures[1] <= figures[2],
+        "{spread}"
+    );
+    for run in ["bench-30-0ms-run1", "bench-30-0ms-run2"] {
+        assert!(keep.join(run).join("crawl.sqlite").is_file(), "{run} kept");
+    }
+    let _ = std::fs::remove_dir_all(keep);
 }
 
 #[test]

@@ -342,8 +342,8 @@ pub struct BenchArgs {
     /// Seed of the simulated topology.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Second octet of the first simnet's addresses; each further run (size × latency) uses
-    /// the next one.
+    /// Second octet of the first simnet's addresses; each further run (size × latency ×
+    /// repeat) uses the next one.
     #[arg(long, default_value_t = 200)]
     pub subnet: u8,
     /// Seconds each phase (simnet start, crawl, load loop) may take before it is stopped.
@@ -352,10 +352,18 @@ pub struct BenchArgs {
     /// Keep the scratch folder (databases, truth, exports) here instead of deleting it.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Runs of every size and latency (1 to 20). On a shared machine one run's ratios move
+    /// with the host's load; with several, the summary gives each ratio's spread.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub repeat: u32,
     /// Internal: run the one size and latency given in this process and write its figures
     /// here as JSON (each run of a bench is such a process of its own).
     #[arg(long, value_name = "FILE", hide = true)]
     pub figures_out: Option<PathBuf>,
+    /// Internal: which repetition this process runs (from 1), with --figures-out.
+    #[arg(long, value_name = "K", hide = true)]
+    pub run_index: Option<u32>,
 }
 
 /// Which crawl of a database.

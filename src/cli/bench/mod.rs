@@ -54,6 +54,9 @@ struct DefaultOptions {
 struct Figures {
     nodes: usize,
     latency_ms: u64,
+    /// Which repetition (from 1).
+    #[serde(default)]
+    run: u32,
     crawl_s: f64,
     crawl_rss: Option<u64>,
     exports_rss: Option<u64>,
@@ -70,7 +73,7 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     if a.nodes.is_empty() || a.nodes.contains(&0) {
         return Err(usage("--nodes must list positive node counts".into()));
     }
-    let runs = a.nodes.len() * a.latency_ms.len();
+    let runs = a.nodes.len() * a.latency_ms.len() * a.repeat.max(1) as usize;
     if a.latency_ms.is_empty() || usize::from(a.subnet) + runs > 255 {
         return Err(usage(format!("--subnet leaves no room for {runs} simnets")));
     }
@@ -132,24 +135,29 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
             )
             .into());
         };
-        let figures = one_run(a, ui, *nodes, *latency_ms, a.subnet).await?;
+        let run = a.run_index.unwrap_or(1);
+        let figures = one_run(a, ui, *nodes, *latency_ms, a.subnet, run).await?;
         let json = serde_json::to_vec(&figures).context("internal: figures to JSON")?;
         std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
         return Ok(Exit::Success);
     }
     let mut all = Vec::new();
-    let runs = a
-        .latency_ms
-        .iter()
-        .flat_map(|&latency| a.nodes.iter().map(move |&nodes| (latency, nodes)));
-    for (k, (latency_ms, nodes)) in runs.enumerate() {
+    // Repetitions outermost: every size and latency has one run before any has two, and
+    // a slow spell of the host falls on different runs of each.
+    let runs = (1..=a.repeat.max(1)).flat_map(|run| {
+        a.latency_ms
+            .iter()
+            .flat_map(move |&latency| a.nodes.iter().map(move |&nodes| (run, latency, nodes)))
+    });
+    for (k, (run, latency_ms, nodes)) in runs.enumerate() {
         let subnet = a.subnet.saturating_add(u8::try_from(k).unwrap_or(u8::MAX));
-        all.push(run_in_child(a, ui, nodes, latency_ms, subnet).await?);
+        all.push(run_in_child(a, ui, nodes, latency_ms, subnet, run).await?);
     }
     for &latency in &a.latency_ms {
+        // The sweep compares sizes within the first repetition.
         let group: Vec<Figures> = all
             .iter()
-            .filter(|f| f.latency_ms == latency)
+            .filter(|f| f.latency_ms == latency && f.run <= 1)
             .cloned()
             .collect();
         if group.len() > 1 {
@@ -157,7 +165,10 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
         }
     }
     if all.len() > 1 {
-        print_summary(&all);
+        print_summary(&all, a.repeat > 1);
+    }
+    if a.repeat > 1 {
+        print_spread(&all, a);
     }
     Ok(Exit::Success)
 }
@@ -169,8 +180,13 @@ async fn one_run(
     nodes: usize,
     latency_ms: u64,
     subnet: u8,
+    run: u32,
 ) -> Result<Figures> {
-    let name = format!("bench-{nodes}-{latency_ms}ms");
+    let name = if a.repeat > 1 || run > 1 {
+        format!("bench-{nodes}-{latency_ms}ms-run{run}")
+    } else {
+        format!("bench-{nodes}-{latency_ms}ms")
+    };
     let dir = match &a.keep {
         Some(d) => d.join(&name),
         None => {
@@ -181,7 +197,7 @@ async fn one_run(
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // Removed however the run ends, an interrupt (which drops this future) included.
     let _scratch = a.keep.is_none().then(|| Scratch(dir.clone()));
-    run_one(a, ui, nodes, latency_ms, subnet, &dir).await
+    run_one(a, ui, nodes, latency_ms, subnet, run, &dir).await
 }
 
 /// A scratch folder, deleted when dropped.
@@ -201,6 +217,7 @@ async fn run_in_child(
     nodes: usize,
     latency_ms: u64,
     subnet: u8,
+    run: u32,
 ) -> Result<Figures> {
     let exe = std::env::current_exe().context("cannot find this program's executable")?;
     let figures = std::env::temp_dir().join(format!(
@@ -222,6 +239,8 @@ async fn run_in_child(
         .args(["--seed", &a.seed.to_string()])
         .args(["--subnet", &subnet.to_string()])
         .args(["--time-limit", &a.time_limit.to_string()])
+        .args(["--repeat", &a.repeat.to_string()])
+        .args(["--run-index", &run.to_string()])
         .arg("--figures-out")
         .arg(&figures);
     if let Some(p) = &a.profile {
@@ -235,13 +254,16 @@ async fn run_in_child(
     // the run dies with it.
     cmd.stdin(std::process::Stdio::null());
     child::die_with_parent(&mut cmd);
-    let mut run = cmd.spawn().context("cannot start a benchmark run")?;
-    child::set_running(run.id());
-    let status = run.wait().await.context("waiting for a benchmark run")?;
+    let mut process = cmd.spawn().context("cannot start a benchmark run")?;
+    child::set_running(process.id());
+    let status = process
+        .wait()
+        .await
+        .context("waiting for a benchmark run")?;
     child::set_running(None);
     if !status.success() {
         // The run printed its own error.
-        bail!("the {nodes}-node run at {latency_ms} ms latency failed ({status})");
+        bail!("the {nodes}-node run at {latency_ms} ms latency (run {run}) failed ({status})");
     }
     let text =
         std::fs::read(&figures).with_context(|| format!("the {nodes}-node run left no figures"))?;
@@ -255,7 +277,7 @@ const TARGET_OVER_BOUND: f64 = 1.25;
 const TARGET_RSS_BYTES: u64 = 300_000_000;
 
 /// One line per run, against the targets the benchmark exists to check.
-fn print_summary(all: &[Figures]) {
+fn print_summary(all: &[Figures], label_runs: bool) {
     out!(
         "summary (issue 6's targets, set for 10,000 realistic nodes; small networks are dominated by fixed costs: crawl ≤ {TARGET_OVER_CEILING} × max(T_net, T_store) without latency, ≤ {TARGET_OVER_BOUND} × lower bound with it, peak RSS ≤ {} MB):",
         TARGET_RSS_BYTES / 1_000_000
@@ -273,8 +295,13 @@ fn print_summary(all: &[Figures]) {
         let rss_ok = [f.crawl_rss, f.exports_rss]
             .iter()
             .all(|r| r.is_some_and(|b| b <= TARGET_RSS_BYTES));
+        let run = if label_runs {
+            format!(", run {}", f.run)
+        } else {
+            String::new()
+        };
         out!(
-            "  {:>6} nodes, {:>4} ms: crawl {timing}; peak RSS crawl {}, stats and exports {} ({}); {}",
+            "  {:>6} nodes, {:>4} ms{run}: crawl {timing}; peak RSS crawl {}, stats and exports {} ({}); {}",
             f.nodes,
             f.latency_ms,
             mb(f.crawl_rss),
@@ -286,6 +313,68 @@ fn print_summary(all: &[Figures]) {
                 "DIFFERS from the ground truth"
             }
         );
+    }
+}
+
+/// Per size and latency, the spread of the timing ratio over the repetitions.
+fn print_spread(all: &[Figures], a: &BenchArgs) {
+    out!("spread over {} runs (min / median / max):", a.repeat);
+    for &latency in &a.latency_ms {
+        for &nodes in &a.nodes {
+            let group: Vec<&Figures> = all
+                .iter()
+                .filter(|f| f.nodes == nodes && f.latency_ms == latency)
+                .collect();
+            let (what, target) = if latency > 0 || a.jitter_ms > 0 {
+                ("lower bound", TARGET_OVER_BOUND)
+            } else {
+                ("ceiling", TARGET_OVER_CEILING)
+            };
+            let ratios: Vec<f64> = group
+                .iter()
+                .map(|f| f.over_bound.unwrap_or(f.over_ceiling))
+                .collect();
+            let Some(s) = Spread::of(&ratios) else {
+                continue;
+            };
+            let met = ratios.iter().filter(|&&r| r <= target).count();
+            out!(
+                "  {nodes:>6} nodes, {latency:>4} ms: crawl {:.2} / {:.2} / {:.2} × {what}; {met} of {} runs ≤ {target}",
+                s.min,
+                s.median,
+                s.max,
+                ratios.len()
+            );
+        }
+    }
+}
+
+/// Minimum, median and maximum of some figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Spread {
+    min: f64,
+    median: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            min: v[0],
+            median,
+            max: v[n - 1],
+        })
     }
 }
 
@@ -340,6 +429,7 @@ async fn run_one(
     nodes: usize,
     latency_ms: u64,
     subnet: u8,
+    run: u32,
     dir: &Path,
 ) -> Result<Figures> {
     let limit = Duration::from_secs(a.time_limit.max(1));
@@ -447,12 +537,17 @@ async fn run_one(
 
     let ceiling = net.elapsed_s.max(store.elapsed_s);
     out!(
-        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} requests in flight; load average {load_start} at start, {} at end",
+        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} requests in flight{}; load average {load_start} at start, {} at end",
         a.profile.as_deref().unwrap_or("default"),
         latency_ms,
         a.jitter_ms,
         a.concurrency,
         a.per_node,
+        if a.repeat > 1 {
+            format!("; run {run} of {}", a.repeat)
+        } else {
+            String::new()
+        },
         load_average()
     );
     out!(
@@ -532,6 +627,7 @@ async fn run_one(
     Ok(Figures {
         nodes,
         latency_ms,
+        run,
         crawl_s,
         crawl_rss,
         exports_rss,
@@ -539,4 +635,23 @@ async fn run_one(
         over_bound,
         exact,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Spread;
+
+    #[test]
+    fn spread_takes_the_middle_run_or_the_mean_of_the_middle_two() {
+        let s = Spread::of(&[1.3, 1.0, 1.1]).expect("values");
+        assert_eq!((s.min, s.median, s.max), (1.0, 1.1, 1.3));
+        let s = Spread::of(&[1.4, 1.0, 1.2, 1.1]).expect("values");
+        assert_eq!((s.min, s.max), (1.0, 1.4));
+        assert!((s.median - 1.15).abs() < 1e-12);
+        // A ratio that could not be computed is left out, never sorted in.
+        let s = Spread::of(&[f64::NAN, 2.0]).expect("values");
+        assert_eq!((s.min, s.median, s.max), (2.0, 2.0, 2.0));
+        assert_eq!(Spread::of(&[]), None);
+        assert_eq!(Spread::of(&[f64::INFINITY]), None);
+    }
 }
