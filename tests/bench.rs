@@ -80,7 +80,21 @@ fn repeated_runs_are_labelled_kept_apart_and_summarised() {
         "{spread}"
     );
     for run in ["bench-30-0ms-run1", "bench-30-0ms-run2"] {
-        assert!(keep.join(run).join("crawl.sqlite").is_file(), "{run} kept");
+        let db = keep.join(run).join("crawl.sqlite");
+        assert!(db.is_file(), "{run} kept");
+        // The realistic profile advertises public addresses: the bench's crawl, like the
+        // demo's, records them as refused and never sends them a request.
+        let conn = rusqlite::Connection::open(&db).expect("open the kept crawl");
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        assert!(
+            count("SELECT count(*) FROM crawl_nodes WHERE error = 'policy_public'") > 0,
+            "{run}: public entries recorded as refused"
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM crawl_responses WHERE hostname NOT LIKE '127.%'"),
+            0,
+            "{run}: a request went to a non-loopback address"
+        );
     }
     let _ = std::fs::remove_dir_all(keep);
 }

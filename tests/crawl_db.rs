@@ -19,7 +19,7 @@ fn loopback_options() -> chainweb_crawler::cli::args::CrawlOptions {
         #[command(flatten)]
         o: chainweb_crawler::cli::args::CrawlOptions,
     }
-    W::try_parse_from(["t", "--allow-loopback", "--page-limit", "40"])
+    W::try_parse_from(["t", "--loopback-only", "--page-limit", "40"])
         .expect("valid flags")
         .o
 }
@@ -45,9 +45,9 @@ async fn crawl_of_200_nodes_matches_ground_truth_per_network() {
             allow_loopback: true,
             allow_private: false,
             resolve_dns: false,
-            allow_public: true,
+            allow_public: false,
         },
-        "a loopback crawl resolves no names by default"
+        "a loopback-only crawl resolves no names and contacts nothing but loopback"
     );
     let ui = chainweb_crawler::cli::output::Ui {
         progress: false,

@@ -28,7 +28,7 @@ async fn engine_finds_every_edge_of_the_ground_truth() {
         allow_loopback: true,
         allow_private: false,
         resolve_dns: false,
-        allow_public: true,
+        allow_public: false,
     };
     config.limits.page_limit = 50;
     let (tx, rx) = tokio::sync::mpsc::channel(1024);

@@ -31,7 +31,7 @@ fn hostile_options() -> chainweb_crawler::cli::args::CrawlOptions {
     }
     W::try_parse_from([
         "t",
-        "--allow-loopback",
+        "--loopback-only",
         "--page-limit",
         "64",
         "--connect-timeout",

@@ -78,7 +78,7 @@ async fn readers_never_see_a_partial_crawl_while_crawl_every_runs() {
         "--progress",
         "never",
         "crawl",
-        "--allow-loopback",
+        "--loopback-only",
         "--bootstrap-file",
         boot.to_str().expect("utf8"),
         "--db",
@@ -185,7 +185,7 @@ async fn sigint_between_scheduled_crawls_exits_130() {
         .args([
             "-q",
             "crawl",
-            "--allow-loopback",
+            "--loopback-only",
             "--bootstrap-file",
             boot.to_str().expect("utf8"),
             "--db",

@@ -92,7 +92,7 @@ pub fn loopback_options() -> chainweb_crawler::cli::args::CrawlOptions {
         #[command(flatten)]
         o: chainweb_crawler::cli::args::CrawlOptions,
     }
-    W::try_parse_from(["t", "--allow-loopback", "--page-limit", "40"])
+    W::try_parse_from(["t", "--loopback-only", "--page-limit", "40"])
         .expect("valid flags")
         .o
 }

@@ -453,7 +453,7 @@ async fn run_one(
         .with_context(|| format!("cannot read {}", simnet.bootstrap.display()))?;
     let bootstrap = parse_bootstrap_list(&text).context("the simnet's bootstrap list")?;
 
-    let mut options = DefaultOptions::try_parse_from(["bench", "--allow-loopback", "--dns", "off"])
+    let mut options = DefaultOptions::try_parse_from(["bench", "--loopback-only"])
         .context("internal: default crawl options")?
         .options;
     options.concurrency = a.concurrency;
