@@ -389,3 +389,62 @@ async fn no_new_node_is_contacted_after_an_interrupt() {
     assert_eq!(summary.counters.visited, 1, "{:?}", got.errors);
     net.shutdown().await;
 }
+
+/// With jitter, no node answers sooner than `address_delay` of its address, the delay the
+/// bench computes its lower bound from: the simnet serves the delays the bench plans with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jittered_nodes_answer_after_the_delay_their_address_gives() {
+    use chainweb_crawler::crawl::Event;
+    use chainweb_crawler::simnet::latency::address_delay;
+    use std::collections::HashMap;
+    use std::time::Duration;
+    let (seed, jitter) = (23, Duration::from_millis(300));
+    let net = Simnet::start(SimnetConfig {
+        nodes: 30,
+        seed,
+        subnet: support::subnet(),
+        latency_jitter: jitter,
+        ..SimnetConfig::default()
+    })
+    .await
+    .expect("simnet starts");
+    let config = loopback_config(&net);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let collector = tokio::spawn(async move {
+        let mut address = HashMap::new();
+        let mut fastest: HashMap<_, f64> = HashMap::new();
+        while let Some(e) = rx.recv().await {
+            match e {
+                Event::NodeLearned {
+                    node, address: a, ..
+                } => {
+                    address.insert(node, a);
+                }
+                Event::PageFetched(p) if p.status == Some(200) => {
+                    let f = fastest.entry(p.node).or_insert(f64::MAX);
+                    *f = f.min(p.latency_ms);
+                }
+                _ => {}
+            }
+        }
+        (address, fastest)
+    });
+    let engine = Engine::new(config, tx, Progress::new(false)).expect("valid config");
+    let summary = engine.run(std::future::pending()).await;
+    let (address, fastest) = collector.await.expect("collector");
+    assert_eq!(summary.outcome, Outcome::Complete);
+    assert!(fastest.len() >= 20, "{} nodes answered", fastest.len());
+    let mut longest = Duration::ZERO;
+    for (node, ms) in &fastest {
+        let addr = address[node].socket_addr().expect("a literal address");
+        let planned = address_delay(seed, addr, Duration::ZERO, jitter);
+        longest = longest.max(planned);
+        assert!(
+            *ms + 1.0 >= planned.as_secs_f64() * 1000.0,
+            "{addr} answered in {ms:.1} ms, before its {planned:?} delay"
+        );
+    }
+    // The delays differ enough between nodes for the check to tell keys apart.
+    assert!(longest > Duration::from_millis(150), "{longest:?}");
+    net.shutdown().await;
+}

@@ -4,14 +4,27 @@
 //! per-node share of the jitter, drawn once from the seed, so the same configuration always
 //! gives the same delays and a benchmark can compute its lower bound from them.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The delay node `index` adds before each answer: `base` plus a uniform share of `jitter`
-/// that depends only on `seed` and `index`.
-pub fn node_delay(seed: u64, index: usize, base: Duration, jitter: Duration) -> Duration {
+/// The delay the node listening on `addr` adds before each answer. Keyed by address, so a
+/// node keeps its delay across churn steps, and whoever knows the network's addresses (the
+/// bench's lower bound, from the ground truth) computes the very delays it serves.
+pub fn address_delay(seed: u64, addr: SocketAddr, base: Duration, jitter: Duration) -> Duration {
+    let key = match addr.ip() {
+        IpAddr::V4(ip) => u32::from(ip) as usize,
+        // Simulated nodes are IPv4; an IPv6 one shares key 0.
+        IpAddr::V6(_) => 0,
+    };
+    node_delay(seed, key, base, jitter)
+}
+
+/// The delay of node number `index`: `base` plus a uniform share of `jitter` that depends
+/// only on `seed` and `index`.
+fn node_delay(seed: u64, index: usize, base: Duration, jitter: Duration) -> Duration {
     if jitter.is_zero() {
         return base;
     }

@@ -258,19 +258,14 @@ impl Simnet {
     }
 
     fn spawn_listener(&mut self, addr: SocketAddr, listener: TcpListener, acceptor: TlsAcceptor) {
-        // The delay is keyed by address, so a node keeps it across churn steps.
-        let key = match addr.ip() {
-            std::net::IpAddr::V4(ip) => u32::from(ip) as usize,
-            std::net::IpAddr::V6(_) => 0,
-        };
         let node = NodeHandle {
             served: self.served.clone(),
             addr,
             gauge: self.gauge.clone(),
             node_gauge: Arc::default(),
-            delay: latency::node_delay(
+            delay: latency::address_delay(
                 self.config.seed,
-                key,
+                addr,
                 self.config.latency,
                 self.config.latency_jitter,
             ),

@@ -107,7 +107,7 @@ pub struct SimnetConfig {
     /// Delay before every answer (wide-area latency); zero on plain loopback.
     pub latency: Duration,
     /// Extra delay per node, uniform in `[0, latency_jitter]`, fixed per node by the seed
-    /// (see [`super::latency::node_delay`]).
+    /// (see [`super::latency::address_delay`]).
     pub latency_jitter: Duration,
 }
 

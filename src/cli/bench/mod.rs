@@ -35,7 +35,7 @@ use crate::api::parse_bootstrap_list;
 use crate::crawl::Outcome;
 use crate::crawl::fetch::FetchContext;
 use crate::simnet::GroundTruth;
-use crate::simnet::latency::node_delay;
+use crate::simnet::latency::address_delay;
 
 use super::Exit;
 use super::args::{BenchArgs, CrawlOptions};
@@ -316,6 +316,16 @@ fn print_summary(all: &[Figures], label_runs: bool) {
     }
 }
 
+/// The delay the simnet serves from the node at `address` (`host:port` of the ground
+/// truth); the lower bound is computed from these.
+fn planned_delay(seed: u64, address: &str, base: Duration, jitter: Duration) -> Duration {
+    match address.parse::<std::net::SocketAddr>() {
+        Ok(addr) => address_delay(seed, addr, base, jitter),
+        // Simnet nodes listen on literal addresses; anything else adds no jitter.
+        Err(_) => base,
+    }
+}
+
 /// Per size and latency, the spread of the timing ratio over the repetitions.
 fn print_spread(all: &[Figures], a: &BenchArgs) {
     out!("spread over {} runs (min / median / max):", a.repeat);
@@ -512,7 +522,9 @@ async fn run_one(
         let base = Duration::from_millis(latency_ms);
         let jitter = Duration::from_millis(a.jitter_ms);
         let seed = a.seed;
-        plan::Plan::from_truth(&truth, page_limit, |i| node_delay(seed, i, base, jitter))
+        plan::Plan::from_truth(&truth, page_limit, |addr| {
+            planned_delay(seed, addr, base, jitter)
+        })
     };
     let exact = c.known == plan.nodes_met as u64
         && c.reachable == plan.live.len() as u64
@@ -639,7 +651,30 @@ async fn run_one(
 
 #[cfg(test)]
 mod tests {
-    use super::Spread;
+    use super::{Spread, planned_delay};
+    use crate::simnet::latency::address_delay;
+    use std::time::Duration;
+
+    /// The lower bound uses the delay of each node's address, as the simnet serves it, not
+    /// one drawn for the node's position in the truth.
+    #[test]
+    fn planned_delays_are_keyed_by_address() {
+        let (base, jitter) = (Duration::from_millis(10), Duration::from_millis(200));
+        let addrs = ["127.201.10.1:1789", "127.201.1.1:1789", "127.201.10.2:1789"];
+        for a in addrs {
+            let sa = a.parse().expect("address");
+            assert_eq!(
+                planned_delay(7, a, base, jitter),
+                address_delay(7, sa, base, jitter)
+            );
+        }
+        let delays: Vec<Duration> = addrs
+            .iter()
+            .map(|a| planned_delay(7, a, base, jitter))
+            .collect();
+        assert!(delays.iter().any(|d| *d != delays[0]), "{delays:?}");
+        assert_eq!(planned_delay(7, "node.example:443", base, jitter), base);
+    }
 
     #[test]
     fn spread_takes_the_middle_run_or_the_mean_of_the_middle_two() {

@@ -84,11 +84,12 @@ impl Plan {
         }
     }
 
-    /// Builds the plan from `truth`; `delay(index)` is the answer delay of live node `index`.
+    /// Builds the plan from `truth`; `delay(address)` is the answer delay of the live node
+    /// listening on `address` (`host:port`, as the truth writes it).
     pub fn from_truth(
         truth: &GroundTruth,
         page_limit: usize,
-        delay: impl Fn(usize) -> Duration,
+        delay: impl Fn(&str) -> Duration,
     ) -> Plan {
         let page_limit = page_limit.max(1);
         let index: HashMap<&str, usize> = truth
@@ -135,7 +136,8 @@ impl Plan {
             if u >= live_n {
                 continue;
             }
-            let d = u64::try_from(delay(u).as_micros()).unwrap_or(u64::MAX);
+            let delay_u = delay(&truth.nodes[u].address);
+            let d = u64::try_from(delay_u.as_micros()).unwrap_or(u64::MAX);
             let mut node = NodePages {
                 address: truth.nodes[u].address.clone(),
                 lists: Vec::new(),
@@ -149,7 +151,7 @@ impl Plan {
                 node.lists.push((net, n_pages));
                 pages += u64::from(n_pages);
                 edges += list.items.len() as u64;
-                delay_sum += delay(u) * n_pages;
+                delay_sum += delay_u * n_pages;
                 chain_us = chain_us.max(t.saturating_add(d.saturating_mul(u64::from(n_pages))));
                 for (pos, item) in list.items.iter().enumerate() {
                     let addr = item.address.to_string();
@@ -257,8 +259,8 @@ mod tests {
             "https://127.0.0.1:1789/chainweb/0.0/mainnet01/cut/peer?limit=1&next=inclusive:2"
         );
         // Slower nodes lengthen the chain through them only.
-        let plan = Plan::from_truth(&truth, 1, |i| {
-            Duration::from_secs(if i == 1 { 5 } else { 1 })
+        let plan = Plan::from_truth(&truth, 1, |addr| {
+            Duration::from_secs(if addr == "127.0.0.2:1789" { 5 } else { 1 })
         });
         // b starts at 1 and ends at 6; d starts at 6 and ends at 7.
         assert_eq!(plan.chain_s, 7.0);
