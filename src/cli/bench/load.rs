@@ -1,12 +1,15 @@
 //! T_net: the network ceiling. A plain load loop fetches every page a crawl needs from the
 //! same simnet, with the crawler's TLS and HTTP client settings (one client, so one TLS
-//! handshake, per node) and the same bound on requests in flight, but reads bodies without
-//! parsing them and stores nothing, and needs no cursor from a previous page.
+//! handshake, per node) and the crawl's scheduling (the same request budget and node
+//! window), but reads bodies without parsing them and stores nothing, and needs no cursor
+//! from a previous page.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::crawl::fetch::{FetchContext, node_client};
 
@@ -25,8 +28,11 @@ pub struct LoadResult {
     pub elapsed_s: f64,
 }
 
-/// Fetches every page of `plan`: `concurrency` nodes at once, `per_node` requests at once
-/// on each.
+/// Fetches every page of `plan` with the crawl's request budget and node window: at most
+/// `concurrency × per_node` requests in flight, `per_node` at once on a node, and beyond
+/// `concurrency` open nodes a further one opened only while a node's worth of requests lies
+/// idle, up to twice `concurrency` (the crawl's rule). It looks again whenever a request
+/// ends, so no idle budget waits for a node to finish.
 pub async fn run(
     plan: &Plan,
     ctx: Arc<FetchContext>,
@@ -34,18 +40,49 @@ pub async fn run(
     per_node: usize,
 ) -> LoadResult {
     let started = Instant::now();
-    let mut total = futures::stream::iter(plan.live.iter())
-        .map(|node| fetch_node(plan, &ctx, node, per_node))
-        .buffer_unordered(concurrency.max(1))
-        .fold(LoadResult::default(), |mut acc, r| async move {
-            acc.pages += r.pages;
-            acc.failed += r.failed;
-            acc.bytes += r.bytes;
-            acc
-        })
-        .await;
+    let (concurrency, per_node) = (concurrency.max(1), per_node.max(1));
+    let budget = Budget {
+        permits: Semaphore::new(concurrency.saturating_mul(per_node)),
+        released: Notify::new(),
+    };
+    let max_open = concurrency.saturating_mul(2);
+    let mut waiting = plan.live.iter();
+    let mut open = FuturesUnordered::new();
+    let mut total = LoadResult::default();
+    loop {
+        let mut promised = 0;
+        loop {
+            let n = open.len();
+            let idle = budget.permits.available_permits().saturating_sub(promised) >= per_node;
+            if n >= max_open || (n >= concurrency && !idle) {
+                break;
+            }
+            if n >= concurrency {
+                promised += per_node;
+            }
+            let Some(node) = waiting.next() else { break };
+            open.push(fetch_node(plan, &ctx, node, per_node, &budget));
+        }
+        tokio::select! {
+            done = open.next() => match done {
+                Some(r) => {
+                    total.pages += r.pages;
+                    total.failed += r.failed;
+                    total.bytes += r.bytes;
+                }
+                None => break,
+            },
+            () = budget.released.notified() => {}
+        }
+    }
     total.elapsed_s = started.elapsed().as_secs_f64();
     total
+}
+
+/// The requests in flight across all nodes, and a signal each time one ends.
+struct Budget {
+    permits: Semaphore,
+    released: Notify,
 }
 
 async fn fetch_node(
@@ -53,6 +90,7 @@ async fn fetch_node(
     ctx: &FetchContext,
     node: &NodePages,
     per_node: usize,
+    budget: &Budget,
 ) -> LoadResult {
     let mut out = LoadResult::default();
     let Ok(client) = node_client(ctx) else {
@@ -68,11 +106,19 @@ async fn fetch_node(
     let timeout = ctx.limits.request_timeout;
     let client = &client;
     let get = |url: String| async move {
-        let resp = client.get(url).timeout(timeout).send().await.ok()?;
-        if resp.status() != reqwest::StatusCode::OK {
-            return None;
+        // Never closed; without a permit the request would still run.
+        let permit = budget.permits.acquire().await.ok();
+        let fetched = async {
+            let resp = client.get(url).timeout(timeout).send().await.ok()?;
+            if resp.status() != reqwest::StatusCode::OK {
+                return None;
+            }
+            resp.bytes().await.ok().map(|b| b.len() as u64)
         }
-        resp.bytes().await.ok().map(|b| b.len() as u64)
+        .await;
+        drop(permit);
+        budget.released.notify_one();
+        fetched
     };
     // The first request alone opens the node's one connection (one TLS handshake, as in
     // the crawl); requests sent while no connection exists would each open their own.
