@@ -4,7 +4,8 @@
 use std::process::Command;
 
 // Subprocess simnets of this module use subnets 240 and 241 (the two runs of the first
-// test), 242, 245, 246, and 247 and 248 (the repeated runs); tests/cli.rs runs 243 and 244.
+// test), 242, 245, 246, 247 and 248 (the repeated runs) and 249; tests/cli.rs runs 243 and
+// 244.
 fn bench(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
         .args(["--progress", "never", "bench", "--time-limit", "120"])
@@ -101,12 +102,14 @@ fn repeated_runs_are_labelled_kept_apart_and_summarised() {
 
 #[test]
 fn a_simnet_that_cannot_start_fails_the_bench() {
-    // More nodes than a simnet can hold: the bench accepts the number, the child refuses it.
-    let o = bench(&["--nodes", "60000", "--subnet", "242"]);
+    // The simnet's first node address is taken: the bench accepts the run, its child
+    // simnet cannot bind and ends before serving.
+    let _taken = std::net::TcpListener::bind("127.242.0.1:1789").expect("bind the address");
+    let o = bench(&["--nodes", "30", "--profile", "clean", "--subnet", "242"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "stderr: {err}");
     assert!(err.contains("ended before serving"), "{err}");
-    assert!(err.contains("60000"), "{err}");
+    assert!(err.contains("30-node"), "{err}");
 }
 
 /// SIGTERM to a bench stops its run, and the run's simnet, and removes the run's scratch
@@ -175,4 +178,24 @@ fn a_closed_stdout_is_not_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+/// Figures that cannot be written (a full disk) fail the bench after it has cleaned up;
+/// only a closed pipe is taken as "nobody wants the rest".
+#[test]
+fn figures_that_cannot_be_written_fail_the_bench() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
+        .args(["--progress", "never", "bench", "--time-limit", "120"])
+        .args(["--nodes", "30", "--subnet", "249"])
+        .stdout(full)
+        .output()
+        .expect("binary runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write the figures"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -390,6 +390,32 @@ fn bench_refuses_what_it_cannot_measure() {
     assert_fails(&o, 2, "--nodes");
     let o = run(&["bench", "--profile", "hostile"]);
     assert_fails(&o, 2, "well-behaved networks");
+    // Settings a run would refuse are usage errors before any simnet starts, not failures
+    // of a run after its simnet is up (or after the runs before it).
+    for (args, why) in [
+        (
+            &["bench", "--concurrency", "0"][..],
+            "--concurrency must be",
+        ),
+        (&["bench", "--per-node", "22"][..], "--per-node must be"),
+        (
+            &["bench", "--nodes", "50,25000"][..],
+            "takes 1 to 20000 nodes, not 25000",
+        ),
+        (&["bench", "--nodes", "50,50"][..], "--nodes lists 50 twice"),
+        (
+            &["bench", "--latency-ms", "0,0"][..],
+            "--latency-ms lists 0 twice",
+        ),
+    ] {
+        let o = run(args);
+        assert_fails(&o, 2, why);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("starting a"),
+            "{args:?} started a simnet: {err}"
+        );
+    }
 }
 
 #[test]

@@ -13,8 +13,30 @@
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cli::bench::out_failed(e);
+        }
     }};
+}
+
+/// The first failure to write figures other than a closed pipe (a full disk, say): the
+/// bench still stops its simnet and cleans up, then fails instead of exiting 0.
+static OUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn out_failed(e: std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let mut first = OUT_ERROR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        first.get_or_insert_with(|| e.to_string());
+    }
+}
+
+fn out_error() -> Option<String> {
+    OUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
 }
 
 mod child;
@@ -65,6 +87,9 @@ struct Figures {
     /// Crawl time / the latency lower bound, when latency was injected.
     over_bound: Option<f64>,
     exact: bool,
+    /// Requests of the load loop that failed.
+    #[serde(default)]
+    load_failed: u64,
 }
 
 /// `chainweb-crawler bench`.
@@ -73,9 +98,48 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     if a.nodes.is_empty() || a.nodes.contains(&0) {
         return Err(usage("--nodes must list positive node counts".into()));
     }
+    for (flag, dup) in [
+        ("--nodes", first_repeated(&a.nodes).map(|n| n.to_string())),
+        (
+            "--latency-ms",
+            first_repeated(&a.latency_ms).map(|n| n.to_string()),
+        ),
+    ] {
+        if let Some(v) = dup {
+            return Err(usage(format!(
+                "{flag} lists {v} twice; --repeat runs every size and latency again"
+            )));
+        }
+    }
     let runs = a.nodes.len() * a.latency_ms.len() * a.repeat.max(1) as usize;
     if a.latency_ms.is_empty() || usize::from(a.subnet) + runs > 255 {
-        return Err(usage(format!("--subnet leaves no room for {runs} simnets")));
+        return Err(usage(format!(
+            "--subnet leaves no room for {runs} simnet{}",
+            if runs == 1 { "" } else { "s" }
+        )));
+    }
+    let max_nodes = match a.profile.as_deref() {
+        None | Some("realistic") => crate::simnet::realistic::MAX_REALISTIC_NODES,
+        _ => crate::simnet::MAX_NODES,
+    };
+    if let Some(n) = a.nodes.iter().find(|&&n| n > max_nodes) {
+        return Err(usage(format!(
+            "the {} profile takes 1 to {max_nodes} nodes, not {n}",
+            a.profile.as_deref().unwrap_or("realistic")
+        )));
+    }
+    // Crawl settings a run would refuse, refused before any simnet starts.
+    if a.figures_out.is_none() {
+        let mut options = DefaultOptions::try_parse_from(["bench", "--loopback-only"])
+            .context("internal: default crawl options")?
+            .options;
+        options.concurrency = a.concurrency;
+        options.per_node = a.per_node;
+        let probe = vec![crate::api::PeerInfo::new(
+            None,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 1789)).into(),
+        )];
+        crawl::crawl_config(crate::api::NetworkId::Mainnet01, probe, &options, None)?;
     }
     match a.profile.as_deref() {
         None | Some("clean" | "realistic") => {}
@@ -95,14 +159,19 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            match signal(SignalKind::terminate()) {
-                Ok(mut term) => {
+            match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(mut term), Ok(mut hup)) => {
                     tokio::select! {
                         _ = tokio::signal::ctrl_c() => {}
                         _ = term.recv() => {}
+                        // A closed terminal: stop and clean up as for Ctrl-C.
+                        _ = hup.recv() => {}
                     }
                 }
-                Err(_) => {
+                _ => {
                     let _ = tokio::signal::ctrl_c().await;
                 }
             }
@@ -120,7 +189,10 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
             // killed with it, a run in a process of its own is asked to stop.
             child::terminate_running();
             child::wait_gone(Duration::from_secs(15)).await;
-            ui.note("bench: interrupted; the simnet process was stopped");
+            // A run's own process leaves the message to the bench that started it.
+            if a.figures_out.is_none() {
+                ui.note("bench: interrupted; the simnet process was stopped");
+            }
             Ok(Exit::Interrupted)
         }
     }
@@ -139,6 +211,9 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
         let figures = one_run(a, ui, *nodes, *latency_ms, a.subnet, run).await?;
         let json = serde_json::to_vec(&figures).context("internal: figures to JSON")?;
         std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
+        if let Some(e) = out_error() {
+            bail!("cannot write the figures to standard output: {e}");
+        }
         return Ok(Exit::Success);
     }
     let mut all = Vec::new();
@@ -155,11 +230,13 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
     }
     for &latency in &a.latency_ms {
         // The sweep compares sizes within the first repetition.
-        let group: Vec<Figures> = all
+        let mut group: Vec<Figures> = all
             .iter()
             .filter(|f| f.latency_ms == latency && f.run <= 1)
             .cloned()
             .collect();
+        // Growth is read from the smallest to the largest size, in whatever order they ran.
+        group.sort_by_key(|f| f.nodes);
         if group.len() > 1 {
             print_sweep(&group);
         }
@@ -169,6 +246,30 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
     }
     if a.repeat > 1 {
         print_spread(&all, a);
+    }
+    let wrong: Vec<String> = all
+        .iter()
+        .filter(|f| !f.exact || f.load_failed > 0)
+        .map(|f| {
+            let what = if f.exact {
+                format!(
+                    "{} load-loop requests failed, so T_net is no ceiling",
+                    f.load_failed
+                )
+            } else {
+                "the crawl differs from the ground truth".to_string()
+            };
+            format!(
+                "{} nodes at {} ms (run {}): {what}",
+                f.nodes, f.latency_ms, f.run
+            )
+        })
+        .collect();
+    if !wrong.is_empty() {
+        bail!("the figures do not hold: {}", wrong.join("; "));
+    }
+    if let Some(e) = out_error() {
+        bail!("cannot write the figures to standard output: {e}");
     }
     Ok(Exit::Success)
 }
@@ -314,6 +415,29 @@ fn print_summary(all: &[Figures], label_runs: bool) {
             }
         );
     }
+}
+
+/// Peer-list requests of crawl `id` answered with 200.
+fn answered_pages(db: &Path, id: crate::store::CrawlId) -> Result<u64> {
+    let conn =
+        rusqlite::Connection::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM responses WHERE crawl_id = ?1 AND net IS NOT NULL AND status = 200",
+            [id],
+            |r| r.get(0),
+        )
+        .context("counting the crawl's answered pages")?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The first value a list holds twice.
+fn first_repeated<T: PartialEq>(values: &[T]) -> Option<&T> {
+    values
+        .iter()
+        .enumerate()
+        .find(|(i, v)| values[..*i].contains(v))
+        .map(|(_, v)| v)
 }
 
 /// The delay the simnet serves from the node at `address` (`host:port` of the ground
@@ -493,10 +617,21 @@ async fn run_one(
     let summary = &finished.summary;
     let c = summary.counters;
     if summary.outcome != Outcome::Complete {
+        if crawl_s + 0.5 >= limit.as_secs_f64() {
+            bail!(
+                "the crawl did not finish within --time-limit ({} s)",
+                limit.as_secs()
+            );
+        }
+        // The database is named only when --keep keeps it.
+        let kept = if a.keep.is_some() {
+            format!(": {}", crawl::describe(summary, finished.id, &db))
+        } else {
+            String::new()
+        };
         bail!(
-            "the crawl did not complete ({:?} after {crawl_s:.1} s): {}",
-            summary.outcome,
-            crawl::describe(summary, finished.id, &db)
+            "the crawl did not complete ({:?} after {crawl_s:.1} s){kept}",
+            summary.outcome
         );
     }
 
@@ -526,6 +661,8 @@ async fn run_one(
             planned_delay(seed, addr, base, jitter)
         })
     };
+    // Pages answered, as the load loop counts them (requests that failed are not pages).
+    let answered = answered_pages(&db, id)?;
     let exact = c.known == plan.nodes_met as u64
         && c.reachable == plan.live.len() as u64
         && c.edges == plan.edges;
@@ -549,12 +686,13 @@ async fn run_one(
 
     let ceiling = net.elapsed_s.max(store.elapsed_s);
     out!(
-        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} requests in flight{}; load average {load_start} at start, {} at end",
+        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} request{} in flight{}; load average {load_start} at start, {} at end",
         a.profile.as_deref().unwrap_or("default"),
         latency_ms,
         a.jitter_ms,
         a.concurrency,
         a.per_node,
+        if in_flight == 1 { "" } else { "s" },
         if a.repeat > 1 {
             format!("; run {run} of {}", a.repeat)
         } else {
@@ -563,12 +701,12 @@ async fn run_one(
         load_average()
     );
     out!(
-        "  crawl     {} nodes known, {} reachable, {} pages, {} edges in {crawl_s:.2} s: {:.0} pages/s, {:.0} edges written/s; {}",
+        "  crawl     {} nodes known, {} reachable, {} requests ({answered} pages answered), {} edges in {crawl_s:.2} s: {:.0} pages/s, {:.0} edges written/s; {}",
         c.known,
         c.reachable,
         c.pages,
         c.edges,
-        rate(c.pages, crawl_s),
+        rate(answered, crawl_s),
         rate(c.edges, crawl_s),
         if exact {
             "nodes, reachable nodes and edges equal the ground truth"
@@ -616,7 +754,7 @@ async fn run_one(
     out!(
         "  ceiling   max(T_net, T_store) = {ceiling:.2} s; crawl time = {:.2} × ceiling (crawl pages/s = {:.0} % of the load loop's)",
         crawl_s / ceiling.max(1e-9),
-        100.0 * rate(c.pages, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
+        100.0 * rate(answered, crawl_s) / rate(net.pages, net.elapsed_s).max(1e-9)
     );
     let mut over_bound = None;
     if latency_ms > 0 || a.jitter_ms > 0 {
@@ -646,6 +784,7 @@ async fn run_one(
         over_ceiling: crawl_s / ceiling.max(1e-9),
         over_bound,
         exact,
+        load_failed: net.failed,
     })
 }
 
