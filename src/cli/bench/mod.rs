@@ -5,8 +5,9 @@
 //! crawl is compared with: T_net, a plain load loop fetching the same pages ([`load`]), and
 //! T_store, the same rows written into the same schema with nothing else running
 //! ([`store_ceiling`]). With injected latency it also prints the lower bound on crawl time
-//! ([`plan`]). Every phase is bounded by `--time-limit`; the child is killed on every way
-//! out.
+//! ([`plan`]). The simnet start, the crawl and the load loop are each bounded by
+//! `--time-limit` (storage ceiling and exports do a bounded amount of local work); the
+//! child is killed on every way out.
 
 /// `println!` that does not panic when stdout is closed (`bench | head`): the figure is
 /// dropped and the benchmark still stops its simnet and cleans up.
