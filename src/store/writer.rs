@@ -98,6 +98,8 @@ struct Writer {
     stats: WriterStats,
     /// Rows written in the open batch.
     batch_rows: u64,
+    /// Lists of the open batch, written when it commits.
+    lists: Vec<(NodeIdx, i64, Vec<NodeIdx>)>,
 }
 
 const INSERT_NODE: &str = "INSERT INTO nodes (crawl_id, node, hostname, port, peer_id, bootstrap) \
@@ -150,6 +152,7 @@ impl Writer {
             known,
             stats: WriterStats::default(),
             batch_rows: 0,
+            lists: Vec::new(),
         })
     }
 
@@ -166,6 +169,7 @@ impl Writer {
                 known: &mut self.known,
                 stats: &mut self.stats,
                 rows: &mut self.batch_rows,
+                lists: &mut self.lists,
             };
             batch.apply(first)?;
             let mut closed = false;
@@ -194,6 +198,7 @@ impl Writer {
                     break;
                 }
             }
+            batch.insert_lists()?;
             tx.commit()?;
             self.stats.transactions += 1;
             self.batch_rows = 0;
@@ -219,9 +224,41 @@ struct Batch<'a> {
     known: &'a mut Vec<bool>,
     stats: &'a mut WriterStats,
     rows: &'a mut u64,
+    /// Lists seen in this batch, written at its end: `(src, net, dsts)`.
+    lists: &'a mut Vec<(NodeIdx, i64, Vec<NodeIdx>)>,
 }
 
 impl Batch<'_> {
+    /// Writes the batch's edges, every list sorted by `(src, net)` and every list's
+    /// destinations sorted. Lists arrive in the order visits finish, scattered over the
+    /// edge B-tree; in key order most rows go past the end of the table, where SQLite
+    /// appends without searching from the root. The rows stored are the same in any order.
+    fn insert_lists(&mut self) -> Result<(), StoreError> {
+        let mut lists = std::mem::take(self.lists);
+        lists.sort_unstable_by_key(|(src, net, _)| (*src, *net));
+        for (src, net, mut dsts) in lists {
+            dsts.sort_unstable();
+            let mut chunks = dsts.chunks_exact(EDGE_CHUNK);
+            if chunks.len() > 0 {
+                let mut stmt = self.tx.prepare_cached(&INSERT_EDGES)?;
+                for chunk in chunks.by_ref() {
+                    let mut values = Vec::with_capacity(4 * EDGE_CHUNK);
+                    for &dst in chunk {
+                        values.extend([self.crawl.0, i64::from(src), net, i64::from(dst)]);
+                    }
+                    let inserted = stmt.execute(rusqlite::params_from_iter(values.iter()))?;
+                    self.stats.edges += inserted as u64;
+                }
+            }
+            let mut stmt = self.tx.prepare_cached(INSERT_EDGE)?;
+            for &dst in chunks.remainder() {
+                let inserted = stmt.execute(params![self.crawl, src, net, dst])?;
+                self.stats.edges += inserted as u64;
+            }
+        }
+        Ok(())
+    }
+
     fn is_known(&self, n: NodeIdx) -> bool {
         self.known.get(n as usize).copied().unwrap_or(false)
     }
@@ -282,31 +319,11 @@ impl Batch<'_> {
                 mut dsts,
             } => {
                 if self.check(src) {
-                    let net = net_code(network);
                     dsts.retain(|&d| self.check(d));
-                    // In key order the B-tree inserts land next to each other; the stored
-                    // rows are the same in any order.
-                    dsts.sort_unstable();
-                    let mut chunks = dsts.chunks_exact(EDGE_CHUNK);
-                    if chunks.len() > 0 {
-                        let mut stmt = self.tx.prepare_cached(&INSERT_EDGES)?;
-                        for chunk in chunks.by_ref() {
-                            let mut values = Vec::with_capacity(4 * EDGE_CHUNK);
-                            for &dst in chunk {
-                                values.extend([self.crawl.0, i64::from(src), net, i64::from(dst)]);
-                            }
-                            let inserted =
-                                stmt.execute(rusqlite::params_from_iter(values.iter()))?;
-                            self.stats.edges += inserted as u64;
-                            *self.rows += EDGE_CHUNK as u64;
-                        }
-                    }
-                    let mut stmt = self.tx.prepare_cached(INSERT_EDGE)?;
-                    for &dst in chunks.remainder() {
-                        let inserted = stmt.execute(params![self.crawl, src, net, dst])?;
-                        self.stats.edges += inserted as u64;
-                        *self.rows += 1;
-                    }
+                    // Written when the batch commits, all lists in key order (see
+                    // `insert_lists`); counted now, so the batch stays bounded.
+                    *self.rows += dsts.len() as u64;
+                    self.lists.push((src, net_code(network), dsts));
                 }
             }
             Event::InvalidEntry {
