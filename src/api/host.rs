@@ -136,6 +136,11 @@ impl FromStr for Hostname {
 
     /// Parses the JSON form (IPv6 without brackets).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The common case first: a canonical dotted quad is what the checks below would
+        // accept as one, without scanning the text for every other form.
+        if let Some(ip) = parse_canonical_ipv4(s) {
+            return Ok(Hostname::Ipv4(ip));
+        }
         if s.is_empty() {
             return Err(HostnameError::Empty);
         }
