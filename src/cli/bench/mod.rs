@@ -209,7 +209,13 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
             .into());
         };
         let run = a.run_index.unwrap_or(1);
-        let figures = one_run(a, ui, *nodes, *latency_ms, a.subnet, run).await?;
+        let spec = RunSpec {
+            nodes: *nodes,
+            latency_ms: *latency_ms,
+            subnet: a.subnet,
+            run,
+        };
+        let figures = one_run(a, ui, spec).await?;
         let json = serde_json::to_vec(&figures).context("internal: figures to JSON")?;
         std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
         if let Some(e) = out_error() {
@@ -227,7 +233,13 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
     });
     for (k, (run, latency_ms, nodes)) in runs.enumerate() {
         let subnet = a.subnet.saturating_add(u8::try_from(k).unwrap_or(u8::MAX));
-        all.push(run_in_child(a, ui, nodes, latency_ms, subnet, run).await?);
+        let spec = RunSpec {
+            nodes,
+            latency_ms,
+            subnet,
+            run,
+        };
+        all.push(run_in_child(a, ui, spec).await?);
     }
     for &latency in &a.latency_ms {
         // The sweep compares sizes within the first repetition.
@@ -275,15 +287,23 @@ async fn run_all(a: &BenchArgs, ui: &Ui) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// One run in this process, in a scratch folder of its own.
-async fn one_run(
-    a: &BenchArgs,
-    ui: &Ui,
+/// Which run: a size, a latency, the simnet's subnet and the repetition (from 1).
+#[derive(Debug, Clone, Copy)]
+struct RunSpec {
     nodes: usize,
     latency_ms: u64,
     subnet: u8,
     run: u32,
-) -> Result<Figures> {
+}
+
+/// One run in this process, in a scratch folder of its own.
+async fn one_run(a: &BenchArgs, ui: &Ui, spec: RunSpec) -> Result<Figures> {
+    let RunSpec {
+        nodes,
+        latency_ms,
+        run,
+        ..
+    } = spec;
     let name = if a.repeat > 1 || run > 1 {
         format!("bench-{nodes}-{latency_ms}ms-run{run}")
     } else {
@@ -299,7 +319,7 @@ async fn one_run(
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // Removed however the run ends, an interrupt (which drops this future) included.
     let _scratch = a.keep.is_none().then(|| Scratch(dir.clone()));
-    run_one(a, ui, nodes, latency_ms, subnet, run, &dir).await
+    run_one(a, ui, spec, &dir).await
 }
 
 /// A scratch folder, deleted when dropped.
@@ -313,14 +333,13 @@ impl Drop for Scratch {
 
 /// One run in a fresh process of this program: no run inherits another's heap, threads
 /// or caches, so the order of the runs does not change their figures (peak RSS above all).
-async fn run_in_child(
-    a: &BenchArgs,
-    ui: &Ui,
-    nodes: usize,
-    latency_ms: u64,
-    subnet: u8,
-    run: u32,
-) -> Result<Figures> {
+async fn run_in_child(a: &BenchArgs, ui: &Ui, spec: RunSpec) -> Result<Figures> {
+    let RunSpec {
+        nodes,
+        latency_ms,
+        subnet,
+        run,
+    } = spec;
     let exe = std::env::current_exe().context("cannot find this program's executable")?;
     let figures = std::env::temp_dir().join(format!(
         "chainweb-crawler-bench-{}-{subnet}.json",
@@ -558,15 +577,13 @@ fn print_sweep(all: &[Figures]) {
     }
 }
 
-async fn run_one(
-    a: &BenchArgs,
-    ui: &Ui,
-    nodes: usize,
-    latency_ms: u64,
-    subnet: u8,
-    run: u32,
-    dir: &Path,
-) -> Result<Figures> {
+async fn run_one(a: &BenchArgs, ui: &Ui, spec: RunSpec, dir: &Path) -> Result<Figures> {
+    let RunSpec {
+        nodes,
+        latency_ms,
+        subnet,
+        run,
+    } = spec;
     let limit = Duration::from_secs(a.time_limit.max(1));
     let load_start = load_average();
     ui.note(format!(
