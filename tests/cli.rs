@@ -291,6 +291,61 @@ fn full_disk_on_output_fails_clearly() {
     assert_eq!(store.list_crawls().expect("list").len(), 1, "nothing lost");
 }
 
+/// A chain the crawl's network does not have is a usage error, not an empty export; and a
+/// file that cannot be written is named as the user gave it, not by its temporary name.
+#[test]
+fn export_names_what_is_wrong() {
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let dir = support::scratch("cli-export-errors");
+    let db = dir.join("c.sqlite");
+    {
+        let store = Store::open(&db).expect("create");
+        let id = store
+            .begin_crawl(
+                chainweb_crawler::api::NetworkId::Mainnet01,
+                &serde_json::json!({}),
+            )
+            .expect("begin");
+        store
+            .finish_crawl(id, CrawlStatus::Complete, 0, None)
+            .expect("seal");
+    }
+    let db_arg = db.to_str().expect("utf8");
+    let o = run(&[
+        "export",
+        "--db",
+        db_arg,
+        "--format",
+        "csv",
+        "--network",
+        "chain:20",
+    ]);
+    assert_fails(&o, 2, "mainnet01 has chains 0 to 19, not 20");
+    let o = run(&[
+        "export",
+        "--db",
+        db_arg,
+        "--format",
+        "csv",
+        "--network",
+        "chain:19",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let missing = dir.join("no-such-dir").join("edges.csv");
+    let o = run(&[
+        "export",
+        "--db",
+        db_arg,
+        "--format",
+        "csv",
+        "-o",
+        missing.to_str().expect("utf8"),
+    ]);
+    assert_fails(&o, 1, &format!("cannot write {}", missing.display()));
+    assert!(!stderr(&o).contains("tmp-write"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn impossible_combinations_are_usage_errors() {
     let o = run(&["export", "--format", "dot", "--network", "chain:3"]);

@@ -130,12 +130,13 @@ pub fn write_atomic_with(
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
     let tmp = path.with_extension("tmp-write");
+    // Errors name the file asked for; the temporary name beside it is ours.
     let file =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    write(&mut w).with_context(|| format!("cannot write {}", tmp.display()))?;
+    write(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
     w.flush()
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
+        .with_context(|| format!("cannot write {}", path.display()))?;
     drop(w);
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -54,6 +54,17 @@ pub fn export(a: ExportArgs) -> Result<Exit> {
         .into());
     }
     let data = load(&a.db, a.crawl)?;
+    if let NetworkFilter::Chain(c) = a.network {
+        let network = data.crawl.network;
+        if c.0 >= network.chains() {
+            // An empty file would look like a chain without edges.
+            return Err(super::UsageError(format!(
+                "{network} has chains 0 to {}, not {c}",
+                network.chains().saturating_sub(1)
+            ))
+            .into());
+        }
+    }
     let format = match a.format {
         FormatArg::Dot => ExportFormat::Dot,
         FormatArg::Graphml => ExportFormat::GraphMl,
