@@ -52,9 +52,9 @@ pub struct CrawlDiff {
     pub from: CrawlId,
     /// The newer crawl.
     pub to: CrawlId,
-    /// Addresses known in `to` but not in `from`, sorted.
+    /// Addresses known in `to` but not in `from`, in address order.
     pub joined: Vec<String>,
-    /// Addresses known in `from` but not in `to`, sorted.
+    /// Addresses known in `from` but not in `to`, in address order.
     pub left: Vec<String>,
     /// Nodes in both whose `reachable` differs (`None`: not contacted).
     pub reachability_changed: Vec<Changed<Option<bool>>>,
@@ -62,12 +62,26 @@ pub struct CrawlDiff {
     pub version_changed: Vec<Changed<Option<String>>>,
     /// Nodes reachable in both whose observed certificate (`tls_fingerprint`) differs.
     pub certificate_changed: Vec<Changed<Option<String>>>,
-    /// Entries advertised in `to` but not in `from`, sorted.
+    /// Entries advertised in `to` but not in `from`, by source then destination address.
     pub edges_added: Vec<DiffEdge>,
-    /// Entries advertised in `from` but not in `to`, sorted.
+    /// Entries advertised in `from` but not in `to`, by source then destination address.
     pub edges_removed: Vec<DiffEdge>,
     /// Added and removed entries per peer network (`cut`, `mempool:0`, …).
     pub per_network: BTreeMap<String, NetworkDelta>,
+}
+
+/// How addresses are ordered in a diff: as addresses (127.0.0.2 before 127.0.0.10, IPv4,
+/// then IPv6, then names), with the text as the tie-break for any a crawl stored that does
+/// not parse.
+fn address_order(s: &str) -> (Option<crate::api::HostAddress>, &str) {
+    (s.parse().ok(), s)
+}
+
+/// Changes in address order (see [`address_order`]), then by value.
+fn by_address<T: Ord>(a: &Changed<T>, b: &Changed<T>) -> std::cmp::Ordering {
+    address_order(&a.address)
+        .cmp(&address_order(&b.address))
+        .then_with(|| a.cmp(b))
 }
 
 /// `host:port` from view columns, IPv6 (any host with a `:`) in brackets.
@@ -138,8 +152,8 @@ impl Store {
         };
         let mut joined = nodes(to, from)?;
         let mut left = nodes(from, to)?;
-        joined.sort();
-        left.sort();
+        joined.sort_by(|a, b| address_order(a).cmp(&address_order(b)));
+        left.sort_by(|a, b| address_order(a).cmp(&address_order(b)));
         let edges = |a: CrawlId, b: CrawlId| -> Result<Vec<DiffEdge>, StoreError> {
             let mut stmt = tx.prepare_cached(EDGE_SIDE)?;
             let rows = stmt.query_map(params![a, b], |r| {
@@ -152,7 +166,13 @@ impl Store {
                 })
             })?;
             let mut out: Vec<DiffEdge> = rows.collect::<Result<_, _>>()?;
-            out.sort();
+            out.sort_by_cached_key(|e| {
+                (
+                    e.src.parse::<crate::api::HostAddress>().ok(),
+                    e.dst.parse::<crate::api::HostAddress>().ok(),
+                    e.clone(),
+                )
+            });
             Ok(out)
         };
         let edges_added = edges(to, from)?;
@@ -207,9 +227,9 @@ impl Store {
             }
         }
         tx.commit()?;
-        reachability_changed.sort();
-        version_changed.sort();
-        certificate_changed.sort();
+        reachability_changed.sort_by(by_address);
+        version_changed.sort_by(by_address);
+        certificate_changed.sort_by(by_address);
         Ok(CrawlDiff {
             from,
             to,
@@ -230,6 +250,64 @@ mod tests {
     use super::*;
     use crate::api::NetworkId;
     use crate::store::CrawlStatus;
+
+    /// Addresses are listed as addresses: 127.0.0.2 before 127.0.0.10, IPv4 before IPv6
+    /// before names, whatever their text order.
+    #[test]
+    fn diff_lists_addresses_in_address_order() {
+        let store = Store::open_in_memory().unwrap();
+        let a = store
+            .begin_crawl(NetworkId::Development, &serde_json::json!({}))
+            .unwrap();
+        let b = store
+            .begin_crawl(NetworkId::Development, &serde_json::json!({}))
+            .unwrap();
+        store
+            .connection()
+            .execute_batch(&format!(
+                "INSERT INTO nodes (crawl_id, node, hostname, port) VALUES
+                 ({a}, 0, '127.0.0.1', 1789),
+                 ({b}, 0, '127.0.0.1', 1789),
+                 ({b}, 1, 'a.example', 443),
+                 ({b}, 2, '127.0.0.10', 1789),
+                 ({b}, 3, '::2', 1789),
+                 ({b}, 4, '127.0.0.2', 1789),
+                 ({b}, 5, '127.0.0.2', 80);
+                 INSERT INTO edges VALUES ({b}, 0, -1, 2), ({b}, 0, -1, 4),
+                                          ({b}, 2, -1, 0), ({b}, 4, -1, 0);"
+            ))
+            .unwrap();
+        for id in [a, b] {
+            store
+                .finish_crawl(id, CrawlStatus::Complete, 0, None)
+                .unwrap();
+        }
+        let d = store.diff(a, b).unwrap();
+        assert_eq!(
+            d.joined,
+            vec![
+                "127.0.0.2:80",
+                "127.0.0.2:1789",
+                "127.0.0.10:1789",
+                "[::2]:1789",
+                "a.example:443"
+            ]
+        );
+        let pairs: Vec<(&str, &str)> = d
+            .edges_added
+            .iter()
+            .map(|e| (e.src.as_str(), e.dst.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("127.0.0.1:1789", "127.0.0.2:1789"),
+                ("127.0.0.1:1789", "127.0.0.10:1789"),
+                ("127.0.0.2:1789", "127.0.0.1:1789"),
+                ("127.0.0.10:1789", "127.0.0.1:1789"),
+            ]
+        );
+    }
 
     #[test]
     fn diff_of_two_hand_made_crawls() {
