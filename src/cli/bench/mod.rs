@@ -93,6 +93,17 @@ struct Figures {
     load_failed: u64,
 }
 
+/// The options the bench crawls with: `crawl`'s documented defaults, loopback only (the
+/// realistic profile advertises public addresses), with the bench's concurrency.
+fn crawl_options(a: &BenchArgs) -> Result<CrawlOptions> {
+    let mut options = DefaultOptions::try_parse_from(["bench", "--loopback-only"])
+        .context("internal: default crawl options")?
+        .options;
+    options.concurrency = a.concurrency;
+    options.per_node = a.per_node;
+    Ok(options)
+}
+
 /// `chainweb-crawler bench`.
 pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     let usage = |why: String| -> anyhow::Error { super::UsageError(why).into() };
@@ -131,11 +142,7 @@ pub async fn run(a: BenchArgs, ui: &Ui) -> Result<Exit> {
     }
     // Crawl settings a run would refuse, refused before any simnet starts.
     if a.figures_out.is_none() {
-        let mut options = DefaultOptions::try_parse_from(["bench", "--loopback-only"])
-            .context("internal: default crawl options")?
-            .options;
-        options.concurrency = a.concurrency;
-        options.per_node = a.per_node;
+        let options = crawl_options(&a)?;
         let probe = vec![crate::api::PeerInfo::new(
             None,
             std::net::SocketAddr::from(([127, 0, 0, 1], 1789)).into(),
@@ -605,11 +612,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, spec: RunSpec, dir: &Path) -> Result<Fi
         .with_context(|| format!("cannot read {}", simnet.bootstrap.display()))?;
     let bootstrap = parse_bootstrap_list(&text).context("the simnet's bootstrap list")?;
 
-    let mut options = DefaultOptions::try_parse_from(["bench", "--loopback-only"])
-        .context("internal: default crawl options")?
-        .options;
-    options.concurrency = a.concurrency;
-    options.per_node = a.per_node;
+    let options = crawl_options(a)?;
     let network = crate::api::NetworkId::Mainnet01;
     let config = crawl::crawl_config(network, bootstrap.clone(), &options, None)?;
     let params = crawl::parameters(network, &bootstrap, &options);
