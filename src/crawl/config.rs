@@ -98,7 +98,12 @@ impl CrawlConfig {
 
     /// Most node visits open at once (see [`CrawlConfig::concurrency`]).
     pub fn max_open_visits(&self) -> usize {
-        self.concurrency.saturating_mul(2)
+        self.visit_window().max_open
+    }
+
+    /// When the crawl opens another visit.
+    pub fn visit_window(&self) -> VisitWindow {
+        VisitWindow::new(self.concurrency, self.per_node)
     }
 
     /// Checks the settings once, so the engine can rely on them.
@@ -137,5 +142,70 @@ impl CrawlConfig {
             return Err("--max-nodes must be positive".into());
         }
         Ok(())
+    }
+}
+
+/// The crawl's rule for opening one more node visit: up to `concurrency` freely, and beyond
+/// that, up to twice as many, only while a node's worth of request permits lies idle (nodes
+/// waiting for their first answer or finishing their last lists leave their slots to
+/// further nodes; visits that would only queue for permits would add wake-ups). The
+/// bench's load loop schedules by the same rule, so its ceiling is the crawl's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitWindow {
+    /// Visits opened without looking at the permits.
+    pub concurrency: usize,
+    /// Permits one visit uses at most.
+    pub per_node: usize,
+    /// Most visits open at once.
+    pub max_open: usize,
+}
+
+impl VisitWindow {
+    /// The window of `concurrency` visits of `per_node` requests each.
+    pub fn new(concurrency: usize, per_node: usize) -> VisitWindow {
+        VisitWindow {
+            concurrency,
+            per_node,
+            max_open: concurrency.saturating_mul(2),
+        }
+    }
+
+    /// Whether another visit may open while `open` are open and `available` permits are
+    /// free. Visits opened in the same pass have not taken their permits yet: `promised`
+    /// (zero at the start of a pass) counts a node's worth for each one beyond
+    /// `concurrency`.
+    pub fn admits(&self, open: usize, available: usize, promised: &mut usize) -> bool {
+        let idle = available.saturating_sub(*promised) >= self.per_node;
+        if open >= self.max_open || (open >= self.concurrency && !idle) {
+            return false;
+        }
+        if open >= self.concurrency {
+            *promised += self.per_node;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::VisitWindow;
+
+    #[test]
+    fn opens_beyond_concurrency_only_on_idle_permits_up_to_twice() {
+        let w = VisitWindow::new(2, 4);
+        let mut promised = 0;
+        // Below concurrency: always, and nothing promised.
+        assert!(w.admits(0, 0, &mut promised));
+        assert!(w.admits(1, 0, &mut promised));
+        assert_eq!(promised, 0);
+        // Beyond it: only with a node's worth of permits not yet promised.
+        assert!(!w.admits(2, 3, &mut promised));
+        assert!(w.admits(2, 8, &mut promised));
+        assert_eq!(promised, 4);
+        assert!(w.admits(3, 8, &mut promised));
+        assert_eq!(promised, 8);
+        // Never past twice the concurrency.
+        let mut promised = 0;
+        assert!(!w.admits(4, 100, &mut promised));
     }
 }

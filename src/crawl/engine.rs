@@ -183,26 +183,14 @@ impl Engine {
     }
 
     fn spawn_visits(&mut self) {
-        // Requests in flight are bounded by the fetch context's permits. Past `concurrency`
-        // open visits, another opens only while a node's worth of permits lies idle (nodes
-        // waiting for their first answer or finishing their last lists): visits queueing
-        // for permits would only add wake-ups. Visits opened in this pass have not taken
-        // their permits yet, so each extra one counts a node's worth as taken.
+        // Requests in flight are bounded by the fetch context's permits; the window says
+        // when one more visit opens (see `VisitWindow`).
+        let window = self.config.visit_window();
         let mut promised = 0;
         loop {
-            let open = self.tasks.len();
-            let per_node = self.config.per_node;
-            let idle = self
-                .ctx
-                .requests
-                .available_permits()
-                .saturating_sub(promised)
-                >= per_node;
-            if open >= self.config.max_open_visits() || (open >= self.config.concurrency && !idle) {
+            let available = self.ctx.requests.available_permits();
+            if !window.admits(self.tasks.len(), available, &mut promised) {
                 break;
-            }
-            if open >= self.config.concurrency {
-                promised += per_node;
             }
             let Some(idx) = self.frontier.pop_front() else {
                 break;

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::crawl::config::VisitWindow;
 use crate::crawl::fetch::{FetchContext, node_client};
 
 use super::plan::{NodePages, Plan};
@@ -29,10 +30,9 @@ pub struct LoadResult {
 }
 
 /// Fetches every page of `plan` with the crawl's request budget and node window: at most
-/// `concurrency × per_node` requests in flight, `per_node` at once on a node, and beyond
-/// `concurrency` open nodes a further one opened only while a node's worth of requests lies
-/// idle, up to twice `concurrency` (the crawl's rule). It looks again whenever a request
-/// ends, so no idle budget waits for a node to finish.
+/// `concurrency × per_node` requests in flight, `per_node` at once on a node, and nodes
+/// opened by the crawl's [`VisitWindow`]. It looks again whenever a request ends, so no
+/// idle budget waits for a node to finish.
 pub async fn run(
     plan: &Plan,
     ctx: Arc<FetchContext>,
@@ -45,20 +45,16 @@ pub async fn run(
         permits: Semaphore::new(concurrency.saturating_mul(per_node)),
         released: Notify::new(),
     };
-    let max_open = concurrency.saturating_mul(2);
+    let window = VisitWindow::new(concurrency, per_node);
     let mut waiting = plan.live.iter();
     let mut open = FuturesUnordered::new();
     let mut total = LoadResult::default();
     loop {
         let mut promised = 0;
         loop {
-            let n = open.len();
-            let idle = budget.permits.available_permits().saturating_sub(promised) >= per_node;
-            if n >= max_open || (n >= concurrency && !idle) {
+            let available = budget.permits.available_permits();
+            if !window.admits(open.len(), available, &mut promised) {
                 break;
-            }
-            if n >= concurrency {
-                promised += per_node;
             }
             let Some(node) = waiting.next() else { break };
             open.push(fetch_node(plan, &ctx, node, per_node, &budget));
