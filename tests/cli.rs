@@ -215,19 +215,7 @@ fn locked_database_fails_clearly_and_keeps_what_is_stored() {
     use chainweb_crawler::store::{CrawlStatus, Store};
     let dir = support::scratch("cli-locked-db");
     let db = dir.join("c.sqlite");
-    let id = {
-        let store = Store::open(&db).expect("create");
-        let id = store
-            .begin_crawl(
-                chainweb_crawler::api::NetworkId::Mainnet01,
-                &serde_json::json!({}),
-            )
-            .expect("begin");
-        store
-            .finish_crawl(id, CrawlStatus::Complete, 0, None)
-            .expect("seal");
-        id
-    };
+    let id = sealed_empty_crawl(&db);
     // Another process holds the database: an exclusive transaction, as a writer would.
     let other = rusqlite::Connection::open(&db).expect("open");
     other
@@ -254,26 +242,31 @@ fn locked_database_fails_clearly_and_keeps_what_is_stored() {
     assert_eq!(crawls[0].status, CrawlStatus::Complete);
 }
 
+/// Creates `db` with one sealed mainnet01 crawl that has no rows, and returns its id.
+fn sealed_empty_crawl(db: &std::path::Path) -> chainweb_crawler::store::CrawlId {
+    use chainweb_crawler::store::{CrawlStatus, Store};
+    let store = Store::open(db).expect("create");
+    let id = store
+        .begin_crawl(
+            chainweb_crawler::api::NetworkId::Mainnet01,
+            &serde_json::json!({}),
+        )
+        .expect("begin");
+    store
+        .finish_crawl(id, CrawlStatus::Complete, 0, None)
+        .expect("seal");
+    id
+}
+
 #[test]
 fn full_disk_on_output_fails_clearly() {
-    use chainweb_crawler::store::{CrawlStatus, Store};
+    use chainweb_crawler::store::Store;
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         return; // Not Linux: nothing to simulate a full disk with.
     };
     let dir = support::scratch("cli-full-disk");
     let db = dir.join("c.sqlite");
-    {
-        let store = Store::open(&db).expect("create");
-        let id = store
-            .begin_crawl(
-                chainweb_crawler::api::NetworkId::Mainnet01,
-                &serde_json::json!({}),
-            )
-            .expect("begin");
-        store
-            .finish_crawl(id, CrawlStatus::Complete, 0, None)
-            .expect("seal");
-    }
+    sealed_empty_crawl(&db);
     let o = Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
         .args([
             "export",
@@ -295,21 +288,9 @@ fn full_disk_on_output_fails_clearly() {
 /// file that cannot be written is named as the user gave it, not by its temporary name.
 #[test]
 fn export_names_what_is_wrong() {
-    use chainweb_crawler::store::{CrawlStatus, Store};
     let dir = support::scratch("cli-export-errors");
     let db = dir.join("c.sqlite");
-    {
-        let store = Store::open(&db).expect("create");
-        let id = store
-            .begin_crawl(
-                chainweb_crawler::api::NetworkId::Mainnet01,
-                &serde_json::json!({}),
-            )
-            .expect("begin");
-        store
-            .finish_crawl(id, CrawlStatus::Complete, 0, None)
-            .expect("seal");
-    }
+    sealed_empty_crawl(&db);
     let db_arg = db.to_str().expect("utf8");
     let o = run(&[
         "export",
