@@ -251,10 +251,8 @@ mod tests {
     use crate::api::NetworkId;
     use crate::store::CrawlStatus;
 
-    /// Addresses are listed as addresses: 127.0.0.2 before 127.0.0.10, IPv4 before IPv6
-    /// before names, whatever their text order.
-    #[test]
-    fn diff_lists_addresses_in_address_order() {
+    /// A store with two running crawls of one network, to fill by hand.
+    fn two_open_crawls() -> (Store, CrawlId, CrawlId) {
         let store = Store::open_in_memory().unwrap();
         let a = store
             .begin_crawl(NetworkId::Development, &serde_json::json!({}))
@@ -262,6 +260,14 @@ mod tests {
         let b = store
             .begin_crawl(NetworkId::Development, &serde_json::json!({}))
             .unwrap();
+        (store, a, b)
+    }
+
+    /// Addresses are listed as addresses: 127.0.0.2 before 127.0.0.10, IPv4 before IPv6
+    /// before names, whatever their text order.
+    #[test]
+    fn diff_lists_addresses_in_address_order() {
+        let (store, a, b) = two_open_crawls();
         store
             .connection()
             .execute_batch(&format!(
@@ -311,13 +317,7 @@ mod tests {
 
     #[test]
     fn diff_of_two_hand_made_crawls() {
-        let store = Store::open_in_memory().unwrap();
-        let a = store
-            .begin_crawl(NetworkId::Development, &serde_json::json!({}))
-            .unwrap();
-        let b = store
-            .begin_crawl(NetworkId::Development, &serde_json::json!({}))
-            .unwrap();
+        let (store, a, b) = two_open_crawls();
         store
             .connection()
             .execute_batch(&format!(
