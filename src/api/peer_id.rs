@@ -98,8 +98,18 @@ impl serde::Serialize for PeerId {
 
 impl<'de> serde::Deserialize<'de> for PeerId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        // Parsed where the text lies: serde's `Cow<str>` would copy every id first.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = PeerId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<PeerId, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 
@@ -165,6 +175,21 @@ mod tests {
         for s in &cases {
             assert_eq!(s.parse::<PeerId>(), by_vector(s), "{s}");
         }
+    }
+
+    #[test]
+    fn deserializes_from_json_text_with_or_without_escapes() {
+        let id = "aEdeq9bOZws1X5IpBF5aGM6vV6gh_EicHSMoPs5wb40";
+        let want: PeerId = id.parse().unwrap();
+        let plain: PeerId = serde_json::from_str(&format!("\"{id}\"")).unwrap();
+        let escaped: PeerId = serde_json::from_str(&format!("\"\\u0061{}\"", &id[1..])).unwrap();
+        assert_eq!((plain, escaped), (want, want));
+        let e = serde_json::from_str::<PeerId>("1").unwrap_err().to_string();
+        assert!(e.contains("expected a string"), "{e}");
+        let e = serde_json::from_str::<PeerId>("\"abcd\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 bytes"), "{e}");
     }
 
     #[test]

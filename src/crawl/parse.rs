@@ -26,7 +26,7 @@ where
 }
 
 /// A JSON string parsed where it lies in the body (or in serde_json's scratch buffer when
-/// it has escapes): no owned copy of the text per field.
+/// it has escapes): no owned copy of the text per field. (Ids deserialize so themselves.)
 struct Parsed<T>(T);
 
 impl<'de, T: FromStr> Deserialize<'de> for Parsed<T> {
@@ -54,7 +54,7 @@ struct WireAddress {
 #[derive(serde::Deserialize)]
 struct WireEntry {
     #[serde(default, deserialize_with = "present")]
-    id: Option<Option<Parsed<PeerId>>>,
+    id: Option<Option<PeerId>>,
     address: WireAddress,
 }
 
@@ -68,7 +68,7 @@ impl<'de> Deserialize<'de> for Entry {
         // The key must be there, even as `null`.
         let id = e.id.ok_or_else(|| de::Error::missing_field("id"))?;
         let address = HostAddress::new(e.address.hostname.0, e.address.port);
-        Ok(Entry(PeerInfo::new(id.map(|p| p.0), address)))
+        Ok(Entry(PeerInfo::new(id, address)))
     }
 }
 
