@@ -148,7 +148,7 @@ impl SimnetChild {
             .kill_on_drop(true);
         die_with_parent(&mut cmd);
         let mut child = cmd.spawn().context("cannot start the simnet process")?;
-        RUNNING.store(child.id().unwrap_or(0), Ordering::Relaxed);
+        set_running(child.id());
         let stderr = child
             .stderr
             .take()
