@@ -6,13 +6,14 @@
 //! (CLI, graph, tests) reads through [`Store`].
 //!
 //! # Schema
-//! Internal tables (`crawls`, `nodes`, `edges`, `responses`, `invalid_entries`) are ours to
-//! change through migrations (see [`schema`]). Nodes are keyed by `(crawl_id, node)` where
-//! `node` is the crawl's [`NodeIdx`](crate::crawl::NodeIdx); edges are four small integers
-//! `(crawl_id, src, net, dst)` in a clustered `WITHOUT ROWID` table, where `net` is `-1` for
-//! the cut network and the chain id for a mempool network. Host names are stored as text in
-//! the normalized form of [`Hostname`](crate::api::Hostname)'s `Display` (IPv6 without
-//! brackets), peer ids and fingerprints as base64url text, times of day as ISO-8601 UTC text.
+//! Internal tables (`crawls`, `nodes`, `edge_lists`, `responses`, `invalid_entries`) are ours
+//! to change through migrations (see [`schema`]). Nodes are keyed by `(crawl_id, node)` where
+//! `node` is the crawl's [`NodeIdx`](crate::crawl::NodeIdx); edges are stored one row per
+//! peer list, `(crawl_id, src, net)` with the destinations as a JSON array (see
+//! `edge_lists`), where `net` is `-1` for the cut network and the chain id for a mempool
+//! network. Host names are stored as text in the normalized form of
+//! [`Hostname`](crate::api::Hostname)'s `Display` (IPv6 without brackets), peer ids and
+//! fingerprints as base64url text, times of day as ISO-8601 UTC text.
 //!
 //! # Compatibility of the public views
 //! `crawl_nodes` and `crawl_edges` are the contract with researchers and dashboards
@@ -37,10 +38,11 @@
 //! # Performance
 //! The writer batches many events per transaction and reuses cached prepared statements.
 //! `synchronous = NORMAL` is used with WAL: a power loss may lose the last commits, never
-//! consistency. Edges carry no foreign keys (see `schema`) so that ten million rows per
-//! crawl stay cheap to write and small on disk.
+//! consistency. Edge lists carry no foreign keys (see `schema`): checking a parent per list
+//! would cost throughput, and their destinations are inside the JSON text anyway.
 
 mod diff;
+mod edge_lists;
 mod history;
 mod node_info;
 mod prune;
@@ -59,6 +61,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use crate::api::NetworkId;
 
 pub use diff::{Changed, CrawlDiff, DiffEdge, NetworkDelta, network_label};
+pub(crate) use edge_lists::decode as decode_edge_list;
 pub use node_info::NodeInfoRow;
 pub use prune::CrawlSummary;
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};

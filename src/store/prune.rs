@@ -83,7 +83,7 @@ impl Store {
         let tx = self.connection().unchecked_transaction()?;
         for id in &doomed {
             // Edges carry no foreign key (see the schema); the rest cascades from `crawls`.
-            tx.execute("DELETE FROM edges WHERE crawl_id = ?1", params![id])?;
+            tx.execute("DELETE FROM edge_lists WHERE crawl_id = ?1", params![id])?;
             tx.execute("DELETE FROM responses WHERE crawl_id = ?1", params![id])?;
             tx.execute(
                 "DELETE FROM invalid_entries WHERE crawl_id = ?1",
@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(store.prune(2).unwrap(), Vec::<CrawlId>::new());
         let left: Vec<i64> = store
             .connection()
-            .prepare("SELECT DISTINCT crawl_id FROM edges ORDER BY 1")
+            .prepare("SELECT DISTINCT crawl_id FROM edge_lists ORDER BY 1")
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()

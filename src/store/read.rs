@@ -2,6 +2,7 @@
 
 use rusqlite::params;
 
+use super::edge_lists;
 use super::sql::net_from_code;
 use super::{CrawlId, CrawlRecord, Store, StoreError};
 use crate::api::PeerNetwork;
@@ -130,19 +131,24 @@ impl Store {
         }
         let mut edges = Vec::new();
         {
-            // The primary key's order is (src, net, dst) with cut (-1) first: no sort needed.
+            // The primary key's order is (src, net) with cut (-1) first. Lists are stored
+            // ascending and once each; a row written by hand is put in that shape too.
             let mut stmt = tx.prepare_cached(
-                "SELECT src, net, dst FROM edges WHERE crawl_id = ?1 ORDER BY src, net, dst",
+                "SELECT src, net, dsts FROM edge_lists WHERE crawl_id = ?1 ORDER BY src, net",
             )?;
             let mut rows = stmt.query(params![id])?;
             while let Some(r) = rows.next()? {
-                let (src, net, dst): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-                let bad = || StoreError::Invalid(format!("edge ({src}, {net}, {dst})"));
-                edges.push(EdgeRow {
-                    src: NodeIdx::try_from(src).map_err(|_| bad())?,
-                    dst: NodeIdx::try_from(dst).map_err(|_| bad())?,
-                    network: net_from_code(net).ok_or_else(bad)?,
-                });
+                let (src, net): (i64, i64) = (r.get(0)?, r.get(1)?);
+                let bad = || StoreError::Invalid(format!("edge list ({src}, {net})"));
+                let text = r.get_ref(2)?.as_str().map_err(|_| bad())?;
+                let src = NodeIdx::try_from(src).map_err(|_| bad())?;
+                let network = net_from_code(net).ok_or_else(bad)?;
+                let mut dsts = edge_lists::decode(text).ok_or_else(bad)?;
+                if !dsts.is_sorted_by(|a, b| a < b) {
+                    dsts.sort_unstable();
+                    dsts.dedup();
+                }
+                edges.extend(dsts.into_iter().map(|dst| EdgeRow { src, dst, network }));
             }
         }
         tx.commit()?;
@@ -159,7 +165,8 @@ impl Store {
     /// [`StoreError::Invalid`] for unknown network codes; SQLite errors.
     pub fn edge_counts(&self, id: CrawlId) -> Result<Vec<EdgeCount>, StoreError> {
         let mut stmt = self.connection().prepare_cached(
-            "SELECT net, count(*) FROM edges WHERE crawl_id = ?1 GROUP BY net ORDER BY net",
+            "SELECT net, sum(json_array_length(dsts)) FROM edge_lists WHERE crawl_id = ?1 \
+             GROUP BY net ORDER BY net",
         )?;
         let mut rows = stmt.query(params![id])?;
         let mut out = Vec::new();

@@ -157,6 +157,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_1,
     super::history::MIGRATION_SEALED_VIEWS_AND_HISTORY,
     MIGRATION_3_NODE_INFO,
+    super::edge_lists::MIGRATION_EDGE_LISTS,
 ];
 
 /// The schema version this program writes: the number of migrations it knows.

@@ -20,6 +20,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 
+use super::edge_lists;
 use super::sql::net_code;
 use super::{CrawlId, Store, StoreError};
 use crate::crawl::{Event, NodeIdx, NodeVisit, PageRecord};
@@ -110,18 +111,6 @@ const VISIT_NODE: &str = "UPDATE nodes SET reachable = ?3, tls_fingerprint = ?4,
                           node_version = ?5, server_timestamp = ?6, peer_addr = ?7, \
                           clock_skew_s = ?8, pages = ?9, error = ?10 \
                           WHERE crawl_id = ?1 AND node = ?2";
-const INSERT_EDGE: &str =
-    "INSERT OR IGNORE INTO edges (crawl_id, src, net, dst) VALUES (?1, ?2, ?3, ?4)";
-/// Edges inserted by one statement: fewer statement executions per row.
-const EDGE_CHUNK: usize = 32;
-/// [`INSERT_EDGE`] with [`EDGE_CHUNK`] rows.
-static INSERT_EDGES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let row = "(?, ?, ?, ?)";
-    format!(
-        "INSERT OR IGNORE INTO edges (crawl_id, src, net, dst) VALUES {}",
-        vec![row; EDGE_CHUNK].join(", ")
-    )
-});
 const INSERT_RESPONSE: &str = "INSERT INTO responses (crawl_id, node, net, page, cursor, status, \
                                latency_ms, peer_addr, server_timestamp, node_version, \
                                tls_fingerprint, items, next, bytes, error, detail, \
@@ -229,33 +218,49 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Writes the batch's edges, every list sorted by `(src, net)` and every list's
-    /// destinations sorted. Lists arrive in the order visits finish, scattered over the
-    /// edge B-tree; in key order most rows go past the end of the table, where SQLite
-    /// appends without searching from the root. The rows stored are the same in any order.
+    /// Writes the batch's lists, one row each, in `(src, net)` order: lists arrive in the
+    /// order visits finish, scattered over the table; in key order most rows go past its
+    /// end, where SQLite appends without searching from the root. Every list's destinations
+    /// are stored ascending and once (see `edge_lists`).
     fn insert_lists(&mut self) -> Result<(), StoreError> {
         let mut lists = std::mem::take(self.lists);
         lists.sort_unstable_by_key(|(src, net, _)| (*src, *net));
+        let mut insert = self.tx.prepare_cached(edge_lists::INSERT_LIST)?;
         for (src, net, mut dsts) in lists {
             dsts.sort_unstable();
-            let mut chunks = dsts.chunks_exact(EDGE_CHUNK);
-            if chunks.len() > 0 {
-                let mut stmt = self.tx.prepare_cached(&INSERT_EDGES)?;
-                for chunk in chunks.by_ref() {
-                    let mut values = Vec::with_capacity(4 * EDGE_CHUNK);
-                    for &dst in chunk {
-                        values.extend([self.crawl.0, i64::from(src), net, i64::from(dst)]);
-                    }
-                    let inserted = stmt.execute(rusqlite::params_from_iter(values.iter()))?;
-                    self.stats.edges += inserted as u64;
-                }
+            dsts.dedup();
+            if dsts.is_empty() {
+                continue;
             }
-            let mut stmt = self.tx.prepare_cached(INSERT_EDGE)?;
-            for &dst in chunks.remainder() {
-                let inserted = stmt.execute(params![self.crawl, src, net, dst])?;
-                self.stats.edges += inserted as u64;
+            let text = edge_lists::encode(&dsts);
+            if insert.execute(params![self.crawl, src, net, text])? == 1 {
+                self.stats.edges += dsts.len() as u64;
+            } else {
+                self.merge_list(src, net, dsts)?;
             }
         }
+        Ok(())
+    }
+
+    /// A list already stored (sent twice, or by a writer restarted on the crawl): only the
+    /// destinations it lacks are added, and counted.
+    fn merge_list(&mut self, src: NodeIdx, net: i64, dsts: Vec<NodeIdx>) -> Result<(), StoreError> {
+        let stored: String = self.tx.query_row(
+            "SELECT dsts FROM edge_lists WHERE crawl_id = ?1 AND src = ?2 AND net = ?3",
+            params![self.crawl, src, net],
+            |r| r.get(0),
+        )?;
+        let mut merged = edge_lists::decode(&stored)
+            .ok_or_else(|| StoreError::Invalid(format!("edge list ({src}, {net}): {stored}")))?;
+        let before = merged.len();
+        merged.extend(dsts);
+        merged.sort_unstable();
+        merged.dedup();
+        self.tx.execute(
+            "UPDATE edge_lists SET dsts = ?4 WHERE crawl_id = ?1 AND src = ?2 AND net = ?3",
+            params![self.crawl, src, net, edge_lists::encode(&merged)],
+        )?;
+        self.stats.edges += (merged.len() - before) as u64;
         Ok(())
     }
 
@@ -485,6 +490,12 @@ mod tests {
             network: PeerNetwork::Cut,
             dsts: vec![0, 9_999_999],
         });
+        // Node 0's cut list again: only node 4 is new to it.
+        events.push(Event::ListSeen {
+            src: 0,
+            network: PeerNetwork::Cut,
+            dsts: vec![4, 2],
+        });
         events.push(Event::NodeVisited(NodeVisit {
             node: 0,
             reachable: true,
@@ -516,7 +527,7 @@ mod tests {
         });
         sender.join().unwrap();
         let stats = handle.join().unwrap().unwrap();
-        let expected_edges = 3 + 1 + 20 * u64::from(many) + 1;
+        let expected_edges = 3 + 1 + 20 * u64::from(many) + 1 + 1;
         assert_eq!(stats.nodes, u64::from(many));
         assert_eq!(stats.edges, expected_edges);
         assert_eq!(stats.responses, 1);
@@ -693,6 +704,16 @@ mod tests {
                     c,
                     a(),
                     443,
+                    "127.0.0.4".into(),
+                    443,
+                    None,
+                    "cut".into(),
+                    None
+                ),
+                (
+                    c,
+                    a(),
+                    443,
                     "2001:db8::1".into(),
                     1789,
                     Some(id_b.to_string()),
@@ -740,7 +761,7 @@ mod tests {
                 .all(|w| w[0].sort_key() < w[1].sort_key())
         );
         assert_eq!(
-            &data.edges[..4],
+            &data.edges[..5],
             &[
                 EdgeRow {
                     src: 0,
@@ -759,6 +780,11 @@ mod tests {
                 },
                 EdgeRow {
                     src: 0,
+                    dst: 4,
+                    network: PeerNetwork::Cut
+                },
+                EdgeRow {
+                    src: 0,
                     dst: 1,
                     network: PeerNetwork::Mempool(ChainId(3))
                 },
@@ -771,7 +797,7 @@ mod tests {
         let counts = store.edge_counts(crawl).unwrap();
         assert_eq!(counts.len(), 21);
         assert_eq!(counts[0].network, PeerNetwork::Cut);
-        assert_eq!(counts[0].edges, 4);
+        assert_eq!(counts[0].edges, 5);
         assert_eq!(counts[4].network, PeerNetwork::Mempool(ChainId(3)));
         assert_eq!(counts[4].edges, u64::from(many) + 1);
     }

@@ -2,7 +2,6 @@
 //! events that produced them, and written again by the same writer into the same schema of
 //! a fresh database, with nothing else running. Reading them back is not timed.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -148,26 +147,16 @@ pub fn events_of(db: &Path, crawl: CrawlId) -> Result<Vec<Event>> {
             observed_at_ms: r.get(15)?,
         }));
     }
-    let mut lists: HashMap<(u32, i64), Vec<u32>> = HashMap::new();
-    let mut order = Vec::new();
-    let mut stmt =
-        conn.prepare("SELECT src, net, dst FROM edges WHERE crawl_id = ?1 ORDER BY src, net")?;
+    let mut stmt = conn
+        .prepare("SELECT src, net, dsts FROM edge_lists WHERE crawl_id = ?1 ORDER BY src, net")?;
     let mut rows = stmt.query([crawl.0])?;
     while let Some(r) = rows.next()? {
-        let key: (u32, i64) = (r.get(0)?, r.get(1)?);
-        let dsts = lists.entry(key).or_insert_with(|| {
-            order.push(key);
-            Vec::new()
-        });
-        dsts.push(r.get(2)?);
-    }
-    for key in order {
-        if let (Some(dsts), Some(network)) = (lists.remove(&key), net(Some(key.1))) {
-            events.push(Event::ListSeen {
-                src: key.0,
-                network,
-                dsts,
-            });
+        let (src, code): (u32, i64) = (r.get(0)?, r.get(1)?);
+        let text: String = r.get(2)?;
+        let dsts = store::decode_edge_list(&text)
+            .ok_or_else(|| anyhow!("edge list ({src}, {code}) is not a list of node numbers"))?;
+        if let Some(network) = net(Some(code)) {
+            events.push(Event::ListSeen { src, network, dsts });
         }
     }
     events.extend(visits);
