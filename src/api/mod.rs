@@ -15,7 +15,9 @@ pub mod peer_info;
 mod fuzz_tests;
 
 pub use bootstrap::{BootstrapError, parse_bootstrap_list};
-pub use host::{HostAddress, HostAddressError, Hostname, HostnameError};
+pub use host::{
+    AddressHasher, AddressMap, AddressSet, HostAddress, HostAddressError, Hostname, HostnameError,
+};
 pub use network::{API_PREFIX, ChainId, NetworkId, PeerNetwork, UnknownNetwork};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, NextItem, Page, PageError};
 pub use peer_id::{PeerId, PeerIdError};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::api::{HostAddress, PeerInfo};
+use crate::api::{AddressMap, HostAddress, PeerInfo};
 
 use super::config::CrawlConfig;
 use super::event::{Event, NodeIdx, NodeVisit};
@@ -74,7 +74,7 @@ pub struct Engine {
     /// Address of each node, by node number.
     addresses: Vec<HostAddress>,
     /// Node number of each address.
-    index: HashMap<HostAddress, NodeIdx>,
+    index: AddressMap<NodeIdx>,
     /// Whether each node is a bootstrap node.
     bootstrap: Vec<bool>,
     /// Nodes waiting to be visited, in the order learned.
@@ -125,7 +125,7 @@ impl Engine {
             events,
             progress,
             addresses: Vec::new(),
-            index: HashMap::new(),
+            index: AddressMap::default(),
             bootstrap: Vec::new(),
             frontier: VecDeque::new(),
             tasks: JoinSet::new(),

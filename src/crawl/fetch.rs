@@ -6,7 +6,6 @@
 //! what was learned before a failure, a deadline or an interrupt is kept. Every loop here is
 //! bounded: by the page and item caps, by the cursor check and by the node's deadline.
 
-use std::collections::HashSet;
 use std::error::Error as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +16,9 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::api::{HostAddress, NetworkId, Page, PeerId, PeerInfo, PeerNetwork, headers};
+use crate::api::{
+    AddressSet, HostAddress, NetworkId, Page, PeerId, PeerInfo, PeerNetwork, headers,
+};
 use crate::sanitize::sanitize_bytes;
 
 use super::config::FetchLimits;
@@ -535,7 +536,7 @@ impl ListWalk<'_> {
             pages: 0,
             ok_pages: 0,
         };
-        let mut seen: HashSet<HostAddress> = HashSet::new();
+        let mut seen = AddressSet::default();
         let mut cursor: Option<String> = None;
         let mut last_start: i64 = 0;
         for page_no in 0.. {
