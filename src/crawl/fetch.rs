@@ -789,20 +789,21 @@ pub async fn visit_node(
     // since its pages carry most of the addresses still to visit.
     let (probe_tx, probe_rx) = oneshot::channel::<bool>();
     let probe = probe_rx.shared();
+    // Boxed: a walk's state is kilobytes, and the stream below moves each one it starts.
     let mut lists_to_walk = Vec::with_capacity(usize::from(ctx.network.chains()) + 1);
-    lists_to_walk.push(walk_list(
+    lists_to_walk.push(Box::pin(walk_list(
         &walk,
         PeerNetwork::Cut,
         Gate::Probe(probe_tx),
         early.as_ref(),
-    ));
+    )));
     for c in ctx.network.chain_ids() {
-        lists_to_walk.push(walk_list(
+        lists_to_walk.push(Box::pin(walk_list(
             &walk,
             PeerNetwork::Mempool(c),
             Gate::After(probe.clone()),
             None,
-        ));
+        )));
     }
     // Unordered, so a long list does not hold back the slots of shorter ones; the lists
     // are put back in order (cut, then chain by chain) below.
