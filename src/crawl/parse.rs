@@ -527,7 +527,7 @@ mod tests {
 
     /// Time per entry of both halves on a full page (run with `--release -- --ignored`).
     #[test]
-    #[ignore]
+    #[ignore = "benchmark"]
     fn scanner_throughput() {
         let id = PeerId::from_certificate_der(b"x");
         let items: Vec<String> = (0..512)
