@@ -12,7 +12,11 @@
 //! numbers, ascending and without repeats, e.g. `[3,17,240]`; a list with no entries has no
 //! row. `edges` is now a view with the old table's columns `(crawl_id, src, net, dst)`, so
 //! queries written against the table read the same rows, and it accepts `INSERT` (a trigger
-//! adds the destination to its list) for tools and tests that write edges by hand.
+//! adds the destination to its list) for tools and tests that write edges by hand. The
+//! trigger takes what the table's `INTEGER` column took (`7`, `'7'`, `7.0`) and refuses
+//! anything else, NULL included: a text or fractional value in a list would make the
+//! whole crawl unreadable. A repeated edge is merged, where the table raised a UNIQUE
+//! error; `UPDATE` and `DELETE` on the view are refused (edit `edge_lists`).
 //! `crawl_edges` and `crawl_summary` are recreated over `edge_lists` with the same columns.
 //!
 //! Only SQL that SQLite 3.38 understands appears in the stored schema: an older shell or
@@ -49,12 +53,23 @@ CROSS JOIN json_each(l.dsts) AS j;
 CREATE TRIGGER edges_insert INSTEAD OF INSERT ON edges
 BEGIN
     INSERT INTO edge_lists (crawl_id, src, net, dsts)
-    VALUES (NEW.crawl_id, NEW.src, NEW.net, json_array(NEW.dst))
+    SELECT NEW.crawl_id, NEW.src, NEW.net, json_array(
+        CASE WHEN d BETWEEN 0 AND 4294967295 THEN d
+             ELSE RAISE(ABORT, 'edges.dst must be a node number (an integer from 0)') END)
+    FROM (SELECT CASE
+        WHEN typeof(NEW.dst) = 'integer' THEN NEW.dst
+        WHEN typeof(NEW.dst) = 'real' AND NEW.dst = CAST(NEW.dst AS INTEGER)
+            THEN CAST(NEW.dst AS INTEGER)
+        WHEN typeof(NEW.dst) = 'text'
+             AND CAST(CAST(NEW.dst AS INTEGER) AS TEXT) = trim(NEW.dst)
+            THEN CAST(NEW.dst AS INTEGER)
+        END AS d)
+    WHERE true
     ON CONFLICT (crawl_id, src, net) DO UPDATE SET dsts = (
         SELECT json_group_array(v) FROM (
             SELECT j.value AS v FROM json_each(edge_lists.dsts) AS j
             UNION
-            SELECT NEW.dst
+            SELECT j.value FROM json_each(excluded.dsts) AS j
             ORDER BY 1
         )
     );
@@ -174,6 +189,33 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(rows, [(0, -1, 2), (0, -1, 7), (0, 3, 1)]);
+    }
+
+    /// What the old table's INTEGER column converted is converted; what it would have
+    /// refused, or kept as text, is refused, and nothing is stored.
+    #[test]
+    fn the_edges_view_takes_node_numbers_only() {
+        let conn = migrated();
+        conn.execute_batch(
+            "INSERT INTO edges VALUES (1, 0, -1, '7'), (1, 0, -1, 3.0), (1, 0, -1, ' 5 ');",
+        )
+        .unwrap();
+        assert_eq!(dsts(&conn, 0, -1), "[3,5,7]");
+        for bad in ["NULL", "'7x'", "'abc'", "7.5", "-1", "4294967296", "x'07'"] {
+            let err = conn
+                .execute_batch(&format!("INSERT INTO edges VALUES (1, 0, -1, {bad})"))
+                .unwrap_err();
+            assert!(err.to_string().contains("node number"), "{bad}: {err}");
+        }
+        assert_eq!(dsts(&conn, 0, -1), "[3,5,7]");
+        let err = conn
+            .execute_batch("INSERT INTO edges VALUES (1, 0, 2, NULL)")
+            .unwrap_err();
+        assert!(err.to_string().contains("node number"), "{err}");
+        let lists: i64 = conn
+            .query_row("SELECT count(*) FROM edge_lists", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(lists, 1);
     }
 
     #[test]
