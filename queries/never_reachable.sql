@@ -13,6 +13,13 @@ advertised AS (
     FROM crawl_edges AS e, params
     WHERE e.crawl_id = params.crawl_id
     GROUP BY 1, 2
+),
+-- Computed once: joined as a view, SQLite recomputed the history for every row.
+history AS MATERIALIZED (
+    SELECT h.hostname, h.port, h.crawls_seen, h.crawls_reached
+    FROM crawl_node_history AS h
+    JOIN crawls AS c ON c.network = h.network
+    JOIN params ON c.id = params.crawl_id
 )
 SELECT a.hostname, a.port, a.advertised_by, n.reachable, n.error,
        h.crawls_seen, h.crawls_reached
@@ -20,8 +27,6 @@ FROM advertised AS a
 JOIN params
 JOIN crawl_nodes AS n
   ON n.crawl_id = params.crawl_id AND n.hostname = a.hostname AND n.port = a.port
-JOIN crawls AS c ON c.id = params.crawl_id
-LEFT JOIN crawl_node_history AS h
-  ON h.network = c.network AND h.hostname = a.hostname AND h.port = a.port
+LEFT JOIN history AS h ON h.hostname = a.hostname AND h.port = a.port
 WHERE n.reachable IS NOT 1
 ORDER BY a.advertised_by DESC, a.hostname, a.port;
