@@ -24,6 +24,11 @@
 //! `CROSS JOIN` fixes the join order: the planner, left to itself, looks destinations up
 //! before expanding the list and scans every node once per list.
 
+use rusqlite::{Connection, params};
+
+use super::sql::net_from_code;
+use super::{CrawlId, StoreError};
+use crate::api::PeerNetwork;
 use crate::crawl::NodeIdx;
 
 /// The SQL of the migration. Appended to `schema::MIGRATIONS`; never edit once shipped.
@@ -132,10 +137,41 @@ pub(crate) fn decode(text: &str) -> Option<Vec<NodeIdx>> {
     serde_json::from_str(text).ok()
 }
 
+/// Calls `each` with every list of crawl `crawl` in key order (`src`, then cut before the
+/// chains), each list ascending and once per node: a row written by hand is put in that
+/// shape too.
+///
+/// # Errors
+/// [`StoreError::Invalid`] for a list that is not an array of node numbers or has an unknown
+/// network code; SQLite errors.
+pub(crate) fn for_each_list(
+    conn: &Connection,
+    crawl: CrawlId,
+    mut each: impl FnMut(NodeIdx, PeerNetwork, Vec<NodeIdx>),
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT src, net, dsts FROM edge_lists WHERE crawl_id = ?1 ORDER BY src, net",
+    )?;
+    let mut rows = stmt.query(params![crawl])?;
+    while let Some(r) = rows.next()? {
+        let (src, net): (i64, i64) = (r.get(0)?, r.get(1)?);
+        let bad = || StoreError::Invalid(format!("edge list ({src}, {net})"));
+        let text = r.get_ref(2)?.as_str().map_err(|_| bad())?;
+        let src = NodeIdx::try_from(src).map_err(|_| bad())?;
+        let network = net_from_code(net).ok_or_else(bad)?;
+        let mut dsts = decode(text).ok_or_else(bad)?;
+        if !dsts.is_sorted_by(|a, b| a < b) {
+            dsts.sort_unstable();
+            dsts.dedup();
+        }
+        each(src, network, dsts);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::Connection;
 
     #[test]
     fn encode_and_decode_are_inverse() {

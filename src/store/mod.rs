@@ -61,7 +61,6 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use crate::api::NetworkId;
 
 pub use diff::{Changed, CrawlDiff, DiffEdge, NetworkDelta, network_label};
-pub(crate) use edge_lists::decode as decode_edge_list;
 pub use node_info::NodeInfoRow;
 pub use prune::CrawlSummary;
 pub use read::{CrawlData, EdgeCount, EdgeRow, NodeRow};

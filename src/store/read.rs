@@ -130,33 +130,29 @@ impl Store {
             }
         }
         let mut edges = Vec::new();
-        {
-            // The primary key's order is (src, net) with cut (-1) first. Lists are stored
-            // ascending and once each; a row written by hand is put in that shape too.
-            let mut stmt = tx.prepare_cached(
-                "SELECT src, net, dsts FROM edge_lists WHERE crawl_id = ?1 ORDER BY src, net",
-            )?;
-            let mut rows = stmt.query(params![id])?;
-            while let Some(r) = rows.next()? {
-                let (src, net): (i64, i64) = (r.get(0)?, r.get(1)?);
-                let bad = || StoreError::Invalid(format!("edge list ({src}, {net})"));
-                let text = r.get_ref(2)?.as_str().map_err(|_| bad())?;
-                let src = NodeIdx::try_from(src).map_err(|_| bad())?;
-                let network = net_from_code(net).ok_or_else(bad)?;
-                let mut dsts = edge_lists::decode(text).ok_or_else(bad)?;
-                if !dsts.is_sorted_by(|a, b| a < b) {
-                    dsts.sort_unstable();
-                    dsts.dedup();
-                }
-                edges.extend(dsts.into_iter().map(|dst| EdgeRow { src, dst, network }));
-            }
-        }
+        edge_lists::for_each_list(&tx, id, |src, network, dsts| {
+            edges.extend(dsts.into_iter().map(|dst| EdgeRow { src, dst, network }));
+        })?;
         tx.commit()?;
         Ok(CrawlData {
             crawl,
             nodes,
             edges,
         })
+    }
+
+    /// Calls `each` with every edge list of one crawl, in key order (`src`, then cut before
+    /// the chains), each list ascending and once per node.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a list that is not an array of node numbers; SQLite
+    /// errors.
+    pub fn for_each_edge_list(
+        &self,
+        id: CrawlId,
+        each: impl FnMut(NodeIdx, PeerNetwork, Vec<NodeIdx>),
+    ) -> Result<(), StoreError> {
+        edge_lists::for_each_list(self.connection(), id, each)
     }
 
     /// Number of edges per network (cut first, then chains in order) in one crawl.

@@ -147,18 +147,9 @@ pub fn events_of(db: &Path, crawl: CrawlId) -> Result<Vec<Event>> {
             observed_at_ms: r.get(15)?,
         }));
     }
-    let mut stmt = conn
-        .prepare("SELECT src, net, dsts FROM edge_lists WHERE crawl_id = ?1 ORDER BY src, net")?;
-    let mut rows = stmt.query([crawl.0])?;
-    while let Some(r) = rows.next()? {
-        let (src, code): (u32, i64) = (r.get(0)?, r.get(1)?);
-        let text: String = r.get(2)?;
-        let dsts = store::decode_edge_list(&text)
-            .ok_or_else(|| anyhow!("edge list ({src}, {code}) is not a list of node numbers"))?;
-        if let Some(network) = net(Some(code)) {
-            events.push(Event::ListSeen { src, network, dsts });
-        }
-    }
+    store.for_each_edge_list(crawl, |src, network, dsts| {
+        events.push(Event::ListSeen { src, network, dsts });
+    })?;
     events.extend(visits);
     Ok(events)
 }
