@@ -168,10 +168,9 @@ impl FromStr for Hostname {
                 .map(Hostname::Ipv6)
                 .map_err(|_| HostnameError::Invalid);
         }
+        // Canonical dotted quads were taken above; any other numeric form is refused.
         if looks_numeric(s) {
-            return parse_canonical_ipv4(s)
-                .map(Hostname::Ipv4)
-                .ok_or(HostnameError::NonCanonicalNumeric);
+            return Err(HostnameError::NonCanonicalNumeric);
         }
         if is_dns_name(s) {
             return Ok(Hostname::Dns(s.to_ascii_lowercase().into_boxed_str()));
