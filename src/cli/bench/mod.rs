@@ -831,8 +831,6 @@ mod tests {
     use crate::simnet::latency::address_delay;
     use std::time::Duration;
 
-    /// The lower bound uses the delay of each node's address, as the simnet serves it, not
-    /// one drawn for the node's position in the truth.
     #[test]
     fn exactness_needs_the_stored_rows_too() {
         let truth = (15, 9, 400);
@@ -842,6 +840,8 @@ mod tests {
         assert!(!equals_truth(truth, (15, 8, 400), truth));
     }
 
+    /// The lower bound uses the delay of each node's address, as the simnet serves it, not
+    /// one drawn for the node's position in the truth.
     #[test]
     fn planned_delays_are_keyed_by_address() {
         let (base, jitter) = (Duration::from_millis(10), Duration::from_millis(200));
