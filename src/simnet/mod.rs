@@ -302,23 +302,27 @@ impl Simnet {
         let after = churn::listeners(&topology);
         // Stop the nodes that leave or change certificate, and wait until their sockets
         // are closed, so that the next crawl finds them gone.
-        let mut stopped = 0;
+        // Waited for by task id: another listener task that ends meanwhile must not count
+        // as one of these, or a node re-bound at its address would find it still in use.
+        let mut stopped = std::collections::HashSet::new();
         for (addr, id) in &before {
             if after.get(addr) != Some(id)
                 && let Some(h) = self.listeners.remove(addr)
             {
                 h.abort();
-                stopped += 1;
+                stopped.insert(h.id());
             }
         }
-        for _ in 0..stopped {
-            match tokio::time::timeout(server::GRACE * 5, self.tasks.join_next()).await {
-                Ok(Some(res)) => {
-                    if let Err(e) = res
-                        && e.is_panic()
-                    {
+        while !stopped.is_empty() {
+            match tokio::time::timeout(server::GRACE * 5, self.tasks.join_next_with_id()).await {
+                Ok(Some(Ok((id, ())))) => {
+                    stopped.remove(&id);
+                }
+                Ok(Some(Err(e))) => {
+                    if e.is_panic() {
                         std::panic::resume_unwind(e.into_panic());
                     }
+                    stopped.remove(&e.id());
                 }
                 Ok(None) | Err(_) => break,
             }
