@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::{FutureExt, StreamExt};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -224,9 +224,15 @@ pub fn node_client(ctx: &FetchContext) -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-fn header_text(h: &HeaderMap, name: &str) -> Option<String> {
+fn header_text(h: &HeaderMap, name: &HeaderName) -> Option<String> {
     h.get(name).map(|v| sanitize_bytes(v.as_bytes(), MAX_TEXT))
 }
+
+// Parsed once: looking a header up by `&str` validates and classifies the name on every
+// response.
+static PEER_ADDR: HeaderName = HeaderName::from_static(headers::PEER_ADDR);
+static SERVER_TIMESTAMP: HeaderName = HeaderName::from_static(headers::SERVER_TIMESTAMP);
+static NODE_VERSION: HeaderName = HeaderName::from_static(headers::NODE_VERSION);
 
 /// The outcome of one HTTP exchange.
 struct Exchange {
@@ -273,9 +279,9 @@ async fn exchange_once(
     let status = resp.status();
     record.status = Some(status.as_u16());
     let h = resp.headers();
-    record.peer_addr = header_text(h, headers::PEER_ADDR);
-    record.server_timestamp = header_text(h, headers::SERVER_TIMESTAMP);
-    record.node_version = header_text(h, headers::NODE_VERSION);
+    record.peer_addr = header_text(h, &PEER_ADDR);
+    record.server_timestamp = header_text(h, &SERVER_TIMESTAMP);
+    record.node_version = header_text(h, &NODE_VERSION);
     record.tls_fingerprint = resp
         .extensions()
         .get::<reqwest::tls::TlsInfo>()
@@ -284,7 +290,8 @@ async fn exchange_once(
     let mut body = None;
     if status.is_redirection() {
         record.error = Some(FailureKind::Redirect);
-        record.detail = header_text(resp.headers(), "location").map(|l| format!("location: {l}"));
+        record.detail = header_text(resp.headers(), &reqwest::header::LOCATION)
+            .map(|l| format!("location: {l}"));
     } else if status != reqwest::StatusCode::OK {
         record.error = Some(FailureKind::HttpStatus);
     } else {
@@ -433,18 +440,20 @@ impl ListWalk<'_> {
     ///
     /// Each attempt first takes one of the crawl's request permits (the wait does not count
     /// toward the node deadline, see [`VisitClock`]).
-    async fn fetch(&self, network: PeerNetwork, page: u32, cursor: Option<&str>) -> Exchange {
+    ///
+    /// `base` is the list's URL without a cursor (see [`ListWalk::base_url`]).
+    async fn fetch(
+        &self,
+        network: PeerNetwork,
+        page: u32,
+        base: &str,
+        cursor: Option<&str>,
+    ) -> Exchange {
         let limits = &self.ctx.limits;
-        let mut url = format!(
-            "{}{}?limit={}",
-            self.origin,
-            network.peer_path(self.ctx.network),
-            limits.page_limit
-        );
-        if let Some(c) = cursor {
-            url.push_str("&next=");
-            url.push_str(c);
-        }
+        let url = match cursor {
+            None => std::borrow::Cow::Borrowed(base),
+            Some(c) => std::borrow::Cow::Owned([base, "&next=", c].concat()),
+        };
         let mut attempt = 0;
         let mut stop = self.ctx.stop.subscribe();
         let mut draining = self.ctx.draining.subscribe();
@@ -501,6 +510,16 @@ impl ListWalk<'_> {
         }
     }
 
+    /// The URL of a list's first page; later pages add their cursor to it.
+    fn base_url(&self, network: PeerNetwork) -> String {
+        format!(
+            "{}{}?limit={}",
+            self.origin,
+            network.peer_path(self.ctx.network),
+            self.ctx.limits.page_limit
+        )
+    }
+
     /// Fills in the record's position and sends it to the store.
     async fn finish(
         &self,
@@ -537,6 +556,7 @@ impl ListWalk<'_> {
             ok_pages: 0,
         };
         let mut seen = AddressSet::default();
+        let base = self.base_url(network);
         let mut cursor: Option<String> = None;
         let mut last_start: i64 = 0;
         for page_no in 0.. {
@@ -544,7 +564,7 @@ impl ListWalk<'_> {
                 report.error = Some(FailureKind::TooManyPages);
                 break;
             }
-            let ex = self.fetch(network, page_no, cursor.as_deref()).await;
+            let ex = self.fetch(network, page_no, &base, cursor.as_deref()).await;
             if ex.record.error == Some(FailureKind::Interrupted)
                 && !self.contacted.load(Ordering::Relaxed)
             {
@@ -603,6 +623,11 @@ impl ListWalk<'_> {
                 report.error.get_or_insert(FailureKind::LimitIgnored);
                 record.error = Some(FailureKind::LimitIgnored);
             }
+            let room = limits
+                .max_items_per_list
+                .saturating_sub(report.entries.len());
+            report.entries.reserve(count.min(room));
+            seen.reserve(count.min(room));
             let items: Box<dyn Iterator<Item = Result<PeerInfo, (&'static str, String)>>> =
                 match page {
                     Parsed::Fast(p) => Box::new(p.items.into_iter().map(Ok)),
