@@ -4,8 +4,8 @@
 use std::process::Command;
 
 // Subprocess simnets of this module use subnets 240 and 241 (the two runs of the first
-// test), 242, 245, 246, 247 and 248 (the repeated runs) and 249; tests/cli.rs runs 243 and
-// 244.
+// test), 242, 245, 246, 247 and 248 (the repeated runs), 249 and 250; tests/cli.rs runs
+// 243 and 244.
 fn bench(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_chainweb-crawler"))
         .args(["--progress", "never", "bench", "--time-limit", "120"])
@@ -38,6 +38,36 @@ fn small_bench_prints_every_figure() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in: {out}");
     }
+}
+
+/// With small pages the lists span several pages: the bench says how many, asks for pages
+/// of that size, and the crawl still equals the ground truth.
+#[test]
+fn small_pages_make_multi_page_lists() {
+    let o = bench(&["--nodes", "30", "--page-limit", "8", "--subnet", "250"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "stdout: {out}\nstderr: {err}");
+    assert!(out.contains(", 8 entries a page;"), "{out}");
+    assert!(out.contains("equal the ground truth"), "{out}");
+    let t_net = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("T_net"))
+        .expect("a T_net line");
+    // "T_net     P pages of L lists (M longer than one page; 0 failed), …"
+    let number_before = |word: &str| -> u64 {
+        let head = t_net.split(word).next().expect("the word");
+        let n = head
+            .rsplit([' ', '('])
+            .find(|w| !w.is_empty())
+            .expect("a number");
+        n.parse().unwrap_or_else(|_| panic!("{n:?} in {t_net}"))
+    };
+    let (pages, lists) = (number_before(" pages of"), number_before(" lists"));
+    let long = number_before(" longer than one page");
+    assert!(long > 0 && long < lists, "{t_net}");
+    assert!(pages > lists, "{t_net}");
+    assert!(t_net.contains("; 0 failed)"), "{t_net}");
 }
 
 /// `--repeat` runs every size again, labels each run, keeps each run's folder apart and

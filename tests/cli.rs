@@ -434,6 +434,11 @@ fn bench_refuses_what_it_cannot_measure() {
             "--concurrency must be",
         ),
         (&["bench", "--per-node", "22"][..], "--per-node must be"),
+        (&["bench", "--page-limit", "0"][..], "--page-limit must be"),
+        (
+            &["bench", "--page-limit", "513"][..],
+            "--page-limit must be",
+        ),
         (
             &["bench", "--nodes", "50,25000"][..],
             "takes 1 to 20000 nodes, not 25000",

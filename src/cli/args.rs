@@ -339,6 +339,11 @@ pub struct BenchArgs {
     /// Requests at once to one node (the crawl's default).
     #[arg(long, default_value_t = 4)]
     pub per_node: usize,
+    /// Entries asked for per page, 1 to 512 (the crawl's default, 512, is the most a
+    /// node serves, so the realistic profile's lists take one page each; 64, chainweb's
+    /// own default, makes most of its cut lists span 2–5 pages).
+    #[arg(long, default_value_t = 512)]
+    pub page_limit: usize,
     /// Seed of the simulated topology.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

@@ -101,6 +101,7 @@ fn crawl_options(a: &BenchArgs) -> Result<CrawlOptions> {
         .options;
     options.concurrency = a.concurrency;
     options.per_node = a.per_node;
+    options.page_limit = a.page_limit;
     Ok(options)
 }
 
@@ -364,6 +365,7 @@ async fn run_in_child(a: &BenchArgs, ui: &Ui, spec: RunSpec) -> Result<Figures> 
         .args(["--jitter-ms", &a.jitter_ms.to_string()])
         .args(["--concurrency", &a.concurrency.to_string()])
         .args(["--per-node", &a.per_node.to_string()])
+        .args(["--page-limit", &a.page_limit.to_string()])
         .args(["--seed", &a.seed.to_string()])
         .args(["--subnet", &subnet.to_string()])
         .args(["--time-limit", &a.time_limit.to_string()])
@@ -723,7 +725,7 @@ async fn run_one(a: &BenchArgs, ui: &Ui, spec: RunSpec, dir: &Path) -> Result<Fi
 
     let ceiling = net.elapsed_s.max(store.elapsed_s);
     out!(
-        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} request{} in flight{}; load average {load_start} at start, {} at end",
+        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} request{} in flight, {page_limit} entries a page{}; load average {load_start} at start, {} at end",
         a.profile.as_deref().unwrap_or("default"),
         latency_ms,
         a.jitter_ms,
@@ -772,8 +774,9 @@ async fn run_one(a: &BenchArgs, ui: &Ui, spec: RunSpec, dir: &Path) -> Result<Fi
         },
         mb(simnet_rss)
     );
+    let (lists, long_lists) = plan.list_counts();
     out!(
-        "  T_net     {} pages ({} failed), {:.1} MB of bodies in {:.2} s: {:.0} pages/s",
+        "  T_net     {} pages of {lists} lists ({long_lists} longer than one page; {} failed), {:.1} MB of bodies in {:.2} s: {:.0} pages/s",
         net.pages,
         net.failed,
         net.bytes as f64 / 1e6,

@@ -70,6 +70,14 @@ impl Plan {
         url
     }
 
+    /// Lists a crawl walks, and how many of them take more than one page.
+    pub fn list_counts(&self) -> (u64, u64) {
+        let lists = self.live.iter().flat_map(|n| &n.lists);
+        lists.fold((0, 0), |(all, long), &(_, pages)| {
+            (all + 1, long + u64::from(pages > 1))
+        })
+    }
+
     /// The lower bound on crawl time with at most `concurrency × per_node` requests in
     /// flight, given the delays the plan was built with. (How many nodes are open
     /// at once does not enter: the crawl may open more nodes than `concurrency` to keep its
@@ -245,6 +253,7 @@ mod tests {
         assert_eq!(plan.edges, 4);
         // a: 2 pages; b, c, d: 1 page each (an empty list still takes one request).
         assert_eq!(plan.pages, 5);
+        assert_eq!(plan.list_counts(), (4, 1));
         assert_eq!(plan.delay_sum_s, 5.0);
         // b starts at 1, d at 2 and ends at 3; c starts at 2 and ends at 3.
         assert_eq!(plan.chain_s, 3.0);
