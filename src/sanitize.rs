@@ -26,8 +26,11 @@ pub fn sanitize(s: &str, max_chars: usize) -> String {
 pub fn sanitize_bytes(b: &[u8], max_chars: usize) -> String {
     // Header values are nearly always short printable ASCII, which passes unchanged: one
     // copy instead of a UTF-8 check, a char-by-char rebuild and a second allocation.
-    if b.len() <= max_chars && b.iter().all(|c| (0x20..0x7f).contains(c)) {
-        return b.iter().map(|&c| char::from(c)).collect();
+    if b.len() <= max_chars
+        && b.iter().all(|c| (0x20..0x7f).contains(c))
+        && let Ok(text) = std::str::from_utf8(b)
+    {
+        return text.to_owned();
     }
     sanitize(&String::from_utf8_lossy(b), max_chars)
 }

@@ -60,6 +60,9 @@ pub struct FetchContext {
     /// Set as soon as the crawl is interrupted (before [`FetchContext::stop`]): a visit
     /// that has not sent its first request gives up instead of contacting a new node.
     pub draining: tokio::sync::watch::Sender<bool>,
+    /// Each list's path and `?limit=`, the cut list's first, then chain by chain: built
+    /// once, since formatting them per list showed in the profile.
+    list_queries: Vec<String>,
 }
 
 impl FetchContext {
@@ -87,7 +90,28 @@ impl FetchContext {
             pages: AtomicU64::new(0),
             stop: tokio::sync::watch::Sender::new(false),
             draining: tokio::sync::watch::Sender::new(false),
+            list_queries: (config.network.peer_networks())
+                .map(|net| {
+                    let limit = config.limits.page_limit;
+                    format!("{}?limit={limit}", net.peer_path(config.network))
+                })
+                .collect(),
         })
+    }
+
+    /// The URL of the first page of list `network` at `origin` (`https://host:port`);
+    /// later pages add their cursor to it.
+    fn list_url(&self, origin: &str, network: PeerNetwork) -> String {
+        let slot = network.chain().map_or(0, |c| usize::from(c.0) + 1);
+        match self.list_queries.get(slot) {
+            Some(query) => [origin, query].concat(),
+            // A chain the network does not have; never asked for, but spelled right.
+            None => format!(
+                "{origin}{}?limit={}",
+                network.peer_path(self.network),
+                self.limits.page_limit
+            ),
+        }
     }
 }
 
@@ -441,7 +465,7 @@ impl ListWalk<'_> {
     /// Each attempt first takes one of the crawl's request permits (the wait does not count
     /// toward the node deadline, see [`VisitClock`]).
     ///
-    /// `base` is the list's URL without a cursor (see [`ListWalk::base_url`]).
+    /// `base` is the list's URL without a cursor (see [`FetchContext::list_url`]).
     async fn fetch(
         &self,
         network: PeerNetwork,
@@ -510,16 +534,6 @@ impl ListWalk<'_> {
         }
     }
 
-    /// The URL of a list's first page; later pages add their cursor to it.
-    fn base_url(&self, network: PeerNetwork) -> String {
-        format!(
-            "{}{}?limit={}",
-            self.origin,
-            network.peer_path(self.ctx.network),
-            self.ctx.limits.page_limit
-        )
-    }
-
     /// Fills in the record's position and sends it to the store.
     async fn finish(
         &self,
@@ -556,7 +570,7 @@ impl ListWalk<'_> {
             ok_pages: 0,
         };
         let mut seen = AddressSet::default();
-        let base = self.base_url(network);
+        let base = self.ctx.list_url(self.origin, network);
         let mut cursor: Option<String> = None;
         let mut last_start: i64 = 0;
         for page_no in 0.. {
@@ -891,6 +905,24 @@ mod tests {
     }
 
     /// A listener on loopback that answers every connection with `reply` and closes.
+    /// The prebuilt list URLs are the ones the path and limit spell, for every list of
+    /// every network (and a chain a network lacks still gets its URL).
+    #[test]
+    fn list_urls_are_spelled_from_path_and_limit() {
+        for network in NetworkId::ALL {
+            let mut config = super::super::CrawlConfig::new(network, Vec::new());
+            config.limits.page_limit = 64;
+            let ctx = FetchContext::from_config(&config).unwrap();
+            let beyond = PeerNetwork::Mempool(crate::api::ChainId(network.chains()));
+            for net in network.peer_networks().chain([beyond]) {
+                assert_eq!(
+                    ctx.list_url("https://127.0.0.1:1789", net),
+                    format!("https://127.0.0.1:1789{}?limit=64", net.peer_path(network)),
+                );
+            }
+        }
+    }
+
     async fn answering(reply: &'static [u8]) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
