@@ -7,7 +7,7 @@
 /// Escapes control and bidirectional-override characters as `\u{..}` and caps the result at
 /// `max_chars` characters (an ellipsis marks a cut).
 pub fn sanitize(s: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max_chars + 8));
+    let mut out = String::with_capacity(s.len().min(max_chars.saturating_add(8)));
     for (n, c) in s.chars().enumerate() {
         if n >= max_chars {
             out.push('…');
@@ -45,6 +45,9 @@ mod tests {
         assert_eq!(sanitize("a\nb\u{1b}[31m", 20), "a\\u{a}b\\u{1b}[31m");
         assert_eq!(sanitize("abc\u{202e}d", 20), "abc\\u{202e}d");
         assert_eq!(sanitize("abcdef", 3), "abc…");
+        // No cap at all is a cap too, not an overflow.
+        assert_eq!(sanitize("a\u{1b}", usize::MAX), "a\\u{1b}");
+        assert_eq!(sanitize_bytes(b"ab", usize::MAX), "ab");
         assert_eq!(sanitize_bytes(b"\xff1", 5), "\u{fffd}1");
     }
 

@@ -725,13 +725,14 @@ async fn run_one(a: &BenchArgs, ui: &Ui, spec: RunSpec, dir: &Path) -> Result<Fi
 
     let ceiling = net.elapsed_s.max(store.elapsed_s);
     out!(
-        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} request{} in flight, {page_limit} entries a page{}; load average {load_start} at start, {} at end",
+        "bench: {nodes} nodes, profile {}, latency {} ms (+ jitter up to {} ms), concurrency {} × per-node {} = {in_flight} request{} in flight, {page_limit} entr{} a page{}; load average {load_start} at start, {} at end",
         a.profile.as_deref().unwrap_or("default"),
         latency_ms,
         a.jitter_ms,
         a.concurrency,
         a.per_node,
         if in_flight == 1 { "" } else { "s" },
+        if page_limit == 1 { "y" } else { "ies" },
         if a.repeat > 1 {
             format!("; run {run} of {}", a.repeat)
         } else {
