@@ -214,10 +214,12 @@ pub fn write_outputs(db: &Path, id: CrawlId, out: &Path) -> Result<(Stats, Outpu
     let data = store.load_crawl(id).context("cannot read the crawl back")?;
     let stats = Stats::compute(&data);
     let files = OutputFiles::in_dir(out);
-    output::write_atomic(&files.dot, &ExportFormat::Dot.exporter().serialize(&data)?)?;
-    output::write_atomic_with(&files.graphml, |w| {
-        Ok(ExportFormat::GraphMl.exporter().write_to(&data, w)?)
-    })?;
+    for (format, path) in [
+        (ExportFormat::Dot, &files.dot),
+        (ExportFormat::GraphMl, &files.graphml),
+    ] {
+        output::write_atomic_with(path, |w| Ok(format.exporter().write_to(&data, w)?))?;
+    }
     output::write_atomic(&files.stats, stats.to_json()?.as_bytes())?;
     Ok((stats, files))
 }

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ExportError, Exporter, escape_char, known_edges};
+use super::{ExportError, Exporter, drain, escape_char, known_edges};
 use crate::api::PeerNetwork;
 use crate::store::CrawlData;
 
@@ -35,7 +35,15 @@ fn quoted(out: &mut String, s: &str) {
 
 impl Exporter for Dot {
     fn serialize(&self, data: &CrawlData) -> Result<Vec<u8>, ExportError> {
-        let mut out = String::new();
+        let mut bytes = Vec::new();
+        self.write_to(data, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    // Streamed like GraphML: a crawl of 10,000 nodes has about 1.5 million cut edges, and
+    // the whole text in one string was a transient of tens of megabytes at its peak.
+    fn write_to(&self, data: &CrawlData, w: &mut dyn std::io::Write) -> Result<(), ExportError> {
+        let mut out = String::with_capacity(2 * super::CHUNK);
         let _ = writeln!(out, "digraph crawl_{} {{", data.crawl.id);
         let _ = writeln!(
             out,
@@ -52,12 +60,15 @@ impl Exporter for Dot {
                 None => out.push_str(", style=dotted"),
             }
             out.push_str("];\n");
+            drain(&mut out, w, false)?;
         }
         for e in known_edges(data).filter(|e| e.network == PeerNetwork::Cut) {
             let _ = writeln!(out, "  {} -> {};", e.src, e.dst);
+            drain(&mut out, w, false)?;
         }
         out.push_str("}\n");
-        Ok(out.into_bytes())
+        drain(&mut out, w, true)?;
+        Ok(())
     }
 }
 
