@@ -10,6 +10,7 @@
 //! (possible only in hand-made data) are left out and counted in
 //! [`CrawlGraph::dangling_edges`].
 
+pub mod adjacency;
 pub mod export;
 pub mod filter;
 pub mod stats;

@@ -42,10 +42,11 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 
 use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{Bfs, VisitMap, Visitable};
 use serde::Serialize;
 
-use super::{CrawlGraph, Positions};
+use super::Positions;
+use super::adjacency::Adjacency;
 use crate::api::PeerNetwork;
 use crate::store::CrawlData;
 
@@ -248,25 +249,23 @@ fn median_sorted(values: &[f64]) -> Option<f64> {
 }
 
 /// Number of nodes reached from `starts` following edges accepted by `follow`.
-fn reach_count(g: &CrawlGraph, starts: &[usize], follow: impl Fn(PeerNetwork) -> bool) -> u64 {
-    let mut seen = vec![false; g.graph.node_count()];
-    let mut queue: VecDeque<usize> = VecDeque::new();
+/// How many nodes a breadth-first search from every node of `starts` reaches, the starts
+/// included.
+fn reach_count(adj: &Adjacency, starts: &[usize]) -> u64 {
+    let mut bfs = Bfs {
+        stack: VecDeque::new(),
+        discovered: adj.visit_map(),
+    };
     for &s in starts {
-        if !seen[s] {
-            seen[s] = true;
-            queue.push_back(s);
+        // Positions come from `u32`s (see `Positions::new`).
+        let s = s as u32;
+        if bfs.discovered.visit(s) {
+            bfs.stack.push_back(s);
         }
     }
     let mut count = 0;
-    while let Some(n) = queue.pop_front() {
+    while bfs.next(adj).is_some() {
         count += 1;
-        for e in g.graph.edges(NodeIndex::new(n)) {
-            let t = petgraph::visit::EdgeRef::target(&e).index();
-            if follow(*e.weight()) && !seen[t] {
-                seen[t] = true;
-                queue.push_back(t);
-            }
-        }
     }
     count
 }
@@ -274,7 +273,6 @@ fn reach_count(g: &CrawlGraph, starts: &[usize], follow: impl Fn(PeerNetwork) ->
 impl Stats {
     /// Computes the statistics of a crawl.
     pub fn compute(data: &CrawlData) -> Stats {
-        let graph = CrawlGraph::build(data);
         let positions = Positions::new(data);
         let reachable: Vec<bool> = data
             .nodes
@@ -323,11 +321,6 @@ impl Stats {
         let mut edges = EdgeStats::default();
         let mut in_degree = vec![0u64; data.nodes.len()];
         let mut out_degree = vec![0u64; data.nodes.len()];
-        // The cut network among reachable nodes, for the components.
-        let mut cut: DiGraph<(), (), u32> = DiGraph::with_capacity(data.nodes.len(), 0);
-        for _ in &data.nodes {
-            cut.add_node(());
-        }
         for e in &data.edges {
             edges.total += 1;
             match e.network {
@@ -336,9 +329,6 @@ impl Stats {
                     if let Some((s, d)) = positions.edge(e) {
                         out_degree[s] += 1;
                         in_degree[d] += 1;
-                        if reachable[s] && reachable[d] {
-                            cut.add_edge(NodeIndex::new(s), NodeIndex::new(d), ());
-                        }
                     }
                 }
                 PeerNetwork::Mempool(chain) => {
@@ -347,12 +337,16 @@ impl Stats {
                 }
             }
         }
-        // Unreachable nodes have no edges in `cut`, so each is a singleton component of its
-        // own; leave those out.
-        let sccs: Vec<Vec<NodeIndex<u32>>> = tarjan_scc(&cut)
+        // The cut network among reachable nodes, for the components. Unreachable nodes have
+        // no edges in it, so each is a singleton component of its own; leave those out.
+        let cut = Adjacency::build(data, |e, s, d| {
+            e.network == PeerNetwork::Cut && reachable[s] && reachable[d]
+        });
+        let sccs: Vec<Vec<u32>> = tarjan_scc(&cut)
             .into_iter()
-            .filter(|c| c.first().is_some_and(|n| reachable[n.index()]))
+            .filter(|c| c.first().is_some_and(|&n| reachable[n as usize]))
             .collect();
+        drop(cut);
         let cut_components = ComponentStats {
             count: sccs.len() as u64,
             largest: sccs.iter().map(Vec::len).max().unwrap_or(0) as u64,
@@ -361,9 +355,13 @@ impl Stats {
         let bootstrap: Vec<usize> = (0..data.nodes.len())
             .filter(|&i| data.nodes[i].bootstrap)
             .collect();
+        // One adjacency at a time, so only one is ever held.
         let reach = ReachStats {
-            from_bootstrap_cut: reach_count(&graph, &bootstrap, |n| n == PeerNetwork::Cut),
-            from_bootstrap_all: reach_count(&graph, &bootstrap, |_| true),
+            from_bootstrap_cut: reach_count(
+                &Adjacency::build(data, |e, _, _| e.network == PeerNetwork::Cut),
+                &bootstrap,
+            ),
+            from_bootstrap_all: reach_count(&Adjacency::build(data, |_, _, _| true), &bootstrap),
         };
 
         skews.sort_by(f64::total_cmp);
