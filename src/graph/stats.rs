@@ -248,7 +248,6 @@ fn median_sorted(values: &[f64]) -> Option<f64> {
     }
 }
 
-/// Number of nodes reached from `starts` following edges accepted by `follow`.
 /// How many nodes a breadth-first search from every node of `starts` reaches, the starts
 /// included.
 fn reach_count(adj: &Adjacency, starts: &[usize]) -> u64 {

@@ -25,8 +25,11 @@ pub fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
 
-/// Hands memory the allocator keeps but no longer uses back to the system, so one phase's
-/// freed heap does not count as the next phase's resident memory.
+/// Hands memory glibc's malloc keeps but no longer uses back to the system, so one phase's
+/// freed heap does not count as the next phase's resident memory. The binary allocates
+/// with mimalloc (see `main.rs`), which returns freed memory by itself after a short delay
+/// and keeps some for reuse; there this does nothing, and the bench prints the resident
+/// size each phase starts from.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks glibc's own arenas; it takes no pointers from us and
