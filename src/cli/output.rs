@@ -92,15 +92,28 @@ pub fn prepare_file_dir(file: &Path) -> Result<()> {
 /// # Errors
 /// A message naming the file (never the temporary one).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| Ok(w.write_all(bytes)?))
+}
+
+/// [`write_atomic`] for content made piece by piece: `write` gets a buffered writer, so a
+/// large file is never held in memory.
+///
+/// # Errors
+/// A message naming the file (never the temporary one).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
     let cannot = || format!("cannot write {}", path.display());
     let target = match std::fs::metadata(path) {
         Ok(m) if !m.is_file() => {
-            let mut f = std::fs::OpenOptions::new()
+            let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .with_context(cannot)?;
-            f.write_all(bytes).with_context(cannot)?;
-            return f.flush().with_context(cannot);
+            let mut w = std::io::BufWriter::new(f);
+            write(&mut w).with_context(cannot)?;
+            return w.flush().with_context(cannot);
         }
         Ok(_) => std::fs::canonicalize(path).with_context(cannot)?,
         Err(_) => path.to_path_buf(),
@@ -108,37 +121,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp_name = target.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let tmp = target.with_file_name(tmp_name);
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
+    let written = (|| -> Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut w)?;
+        let f = w
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        f.sync_all()?;
+        Ok(std::fs::rename(&tmp, &target)?)
     })();
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &target)) {
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e).with_context(cannot);
     }
     Ok(())
-}
-
-/// Writes a file through a buffered writer and renames it into place, so a large file is
-/// never held in memory and a reader never sees half of one.
-///
-/// # Errors
-/// A message naming the file.
-pub fn write_atomic_with(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
-    let tmp = path.with_extension("tmp-write");
-    // Errors name the file asked for; the temporary name beside it is ours.
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    write(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
-    w.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    drop(w);
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes bytes to a file, or to stdout for `-`.
@@ -195,13 +191,15 @@ mod tests {
         let link = d.join("link.dot");
         std::os::unix::fs::symlink(&target, &link).expect("symlink");
         write_atomic(&link, b"new").expect("write through link");
+        assert_eq!(std::fs::read(&target).expect("read"), b"new");
+        write_atomic_with(&link, |w| Ok(w.write_all(b"streamed")?)).expect("stream through link");
         assert!(
             std::fs::symlink_metadata(&link)
                 .expect("meta")
                 .file_type()
                 .is_symlink()
         );
-        assert_eq!(std::fs::read(&target).expect("read"), b"new");
+        assert_eq!(std::fs::read(&target).expect("read"), b"streamed");
         let _ = std::fs::remove_dir_all(d);
     }
 
@@ -220,7 +218,8 @@ mod tests {
             let fifo = fifo.clone();
             std::thread::spawn(move || std::fs::read(fifo).expect("read fifo"))
         };
-        write_atomic(&fifo, b"through the pipe").expect("write fifo");
+        // Streamed: the writer the exports use must not rename over the FIFO either.
+        write_atomic_with(&fifo, |w| Ok(w.write_all(b"through the pipe")?)).expect("write fifo");
         assert_eq!(reader.join().expect("reader"), b"through the pipe");
         let meta = std::fs::symlink_metadata(&fifo).expect("meta");
         assert!(!meta.is_file(), "the FIFO must not be replaced by a file");
@@ -240,6 +239,22 @@ mod tests {
         assert!(!text.contains(".tmp"), "{text}");
         let ok = d.join("x.dot");
         write_atomic(&ok, b"x").expect("write");
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .expect("list")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("x.dot")]);
+        // A write that fails half way leaves the old file and no temporary one.
+        let err = write_atomic_with(&ok, |w| {
+            w.write_all(b"half")?;
+            anyhow::bail!("the exporter failed")
+        })
+        .expect_err("failing writer");
+        assert!(
+            format!("{err:#}").contains("the exporter failed"),
+            "{err:#}"
+        );
+        assert_eq!(std::fs::read(&ok).expect("read"), b"x");
         let names: Vec<_> = std::fs::read_dir(&d)
             .expect("list")
             .filter_map(|e| e.ok().map(|e| e.file_name()))
