@@ -131,7 +131,7 @@ impl Store {
         }
         // Sized before it is filled: grown by doubling, a 4-million-edge crawl's vector was
         // copied into ever larger blocks, and the allocator may keep the old ones a while.
-        let mut edges = Vec::with_capacity(edge_lists::edge_count(&tx, id)?);
+        let mut edges = Vec::with_capacity(edge_lists::edge_count_hint(&tx, id));
         edge_lists::for_each_list(&tx, id, |src, network, dsts| {
             edges.extend(dsts.into_iter().map(|dst| EdgeRow { src, dst, network }));
         })?;
