@@ -29,9 +29,13 @@ pub struct Adjacency {
 
 impl Adjacency {
     /// The adjacency of `data` along the edges `keep` accepts, given the positions of both
-    /// endpoints. Edges keep the order of `data.edges` within each source.
-    pub fn build(data: &CrawlData, mut keep: impl FnMut(&EdgeRow, usize, usize) -> bool) -> Self {
-        let positions = Positions::new(data);
+    /// endpoints (`positions` is `data`'s). Edges keep the order of `data.edges` within each
+    /// source.
+    pub(crate) fn build(
+        data: &CrawlData,
+        positions: &Positions,
+        mut keep: impl FnMut(&EdgeRow, usize, usize) -> bool,
+    ) -> Self {
         let n = data.nodes.len();
         let mut offsets = vec![0usize; n + 1];
         let kept = |e: &EdgeRow, keep: &mut dyn FnMut(&EdgeRow, usize, usize) -> bool| {
@@ -163,7 +167,7 @@ mod tests {
     #[test]
     fn keeps_the_filtered_edges_by_source_in_order() {
         let data = fixture::four_nodes();
-        let all = Adjacency::build(&data, |_, _, _| true);
+        let all = Adjacency::build(&data, &Positions::new(&data), |_, _, _| true);
         assert_eq!(all.node_count(), data.nodes.len());
         let positions = Positions::new(&data);
         let known = data.edges.iter().filter(|e| positions.edge(e).is_some());
@@ -177,7 +181,9 @@ mod tests {
                 .collect();
             assert_eq!(all.targets(s as u32), expected.as_slice(), "node {s}");
         }
-        let cut = Adjacency::build(&data, |e, _, _| e.network == PeerNetwork::Cut);
+        let cut = Adjacency::build(&data, &Positions::new(&data), |e, _, _| {
+            e.network == PeerNetwork::Cut
+        });
         let cut_edges = data
             .edges
             .iter()
@@ -191,16 +197,19 @@ mod tests {
     #[test]
     fn dangling_edges_are_left_out() {
         let mut data = fixture::four_nodes();
-        let before = Adjacency::build(&data, |_, _, _| true).edge_count();
+        let before = Adjacency::build(&data, &Positions::new(&data), |_, _, _| true).edge_count();
         data.edges.push(fixture::edge(3, 42, PeerNetwork::Cut));
         data.edges.push(fixture::edge(42, 0, PeerNetwork::Cut));
-        assert_eq!(Adjacency::build(&data, |_, _, _| true).edge_count(), before);
+        assert_eq!(
+            Adjacency::build(&data, &Positions::new(&data), |_, _, _| true).edge_count(),
+            before
+        );
     }
 
     #[test]
     fn petgraph_algorithms_agree_with_a_digraph_of_the_same_edges() {
         let data = fixture::four_nodes();
-        let adj = Adjacency::build(&data, |_, _, _| true);
+        let adj = Adjacency::build(&data, &Positions::new(&data), |_, _, _| true);
         let mut g = petgraph::graph::DiGraph::<(), ()>::new();
         let nodes: Vec<_> = (0..adj.node_count()).map(|_| g.add_node(())).collect();
         for s in 0..adj.node_count() {

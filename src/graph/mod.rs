@@ -34,8 +34,16 @@ pub struct CrawlGraph {
 }
 
 /// Maps node numbers to positions in `CrawlData::nodes`.
+///
+/// A crawl numbers its nodes 0, 1, 2… in the order learned, so a table indexed by node
+/// number is the fast map. A database edited by hand may hold any numbers, though, and a
+/// table up to node 200,000,000 would take gigabytes: past a few slots per node the map is
+/// a hash map, and its memory stays proportional to the nodes.
 #[derive(Clone, Debug)]
-pub(crate) struct Positions(Vec<Option<u32>>);
+pub(crate) enum Positions {
+    Dense(Vec<Option<u32>>),
+    Sparse(foldhash::HashMap<NodeIdx, u32>),
+}
 
 impl Positions {
     pub(crate) fn new(data: &CrawlData) -> Positions {
@@ -45,20 +53,29 @@ impl Positions {
             .map(|n| n.node as usize + 1)
             .max()
             .unwrap_or(0);
-        let mut map = vec![None; len];
-        for (i, n) in data.nodes.iter().enumerate() {
-            map[n.node as usize] = u32::try_from(i).ok();
+        let positions = data
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((n.node, u32::try_from(i).ok()?)));
+        if len <= data.nodes.len().saturating_mul(4).saturating_add(1024) {
+            let mut map = vec![None; len];
+            for (node, i) in positions {
+                map[node as usize] = Some(i);
+            }
+            Positions::Dense(map)
+        } else {
+            Positions::Sparse(positions.collect())
         }
-        Positions(map)
     }
 
     /// The position of node number `n`, if it is known.
     pub(crate) fn get(&self, n: NodeIdx) -> Option<usize> {
-        self.0
-            .get(n as usize)
-            .copied()
-            .flatten()
-            .map(|p| p as usize)
+        match self {
+            Positions::Dense(map) => map.get(n as usize).copied().flatten(),
+            Positions::Sparse(map) => map.get(&n).copied(),
+        }
+        .map(|p| p as usize)
     }
 
     /// Both endpoints' positions, if both are known.
@@ -206,5 +223,29 @@ mod tests {
         assert_eq!(g.graph.node_count(), 4);
         assert_eq!(g.graph.edge_count(), 7);
         assert_eq!(g.dangling_edges, 1);
+    }
+
+    /// Node numbers far apart (a database edited by hand) are mapped without a table up to
+    /// the largest one, and every statistic comes out as with dense numbers.
+    #[test]
+    fn sparse_node_numbers_give_the_same_statistics() {
+        let mut data = fixture::four_nodes();
+        data.edges.push(fixture::edge(3, 42, PeerNetwork::Cut));
+        let dense = Stats::compute(&data).to_json().unwrap();
+        assert!(matches!(Positions::new(&data), Positions::Dense(_)));
+        let far = |n: NodeIdx| n * 50_000_000 + 7;
+        for n in &mut data.nodes {
+            n.node = far(n.node);
+        }
+        for e in &mut data.edges {
+            e.src = far(e.src);
+            e.dst = far(e.dst);
+        }
+        let positions = Positions::new(&data);
+        assert!(matches!(positions, Positions::Sparse(_)));
+        assert_eq!(positions.get(far(3)), Some(3));
+        assert_eq!(positions.get(far(42)), None);
+        assert_eq!(positions.get(8), None);
+        assert_eq!(Stats::compute(&data).to_json().unwrap(), dense);
     }
 }

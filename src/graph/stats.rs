@@ -338,7 +338,7 @@ impl Stats {
         }
         // The cut network among reachable nodes, for the components. Unreachable nodes have
         // no edges in it, so each is a singleton component of its own; leave those out.
-        let cut = Adjacency::build(data, |e, s, d| {
+        let cut = Adjacency::build(data, &positions, |e, s, d| {
             e.network == PeerNetwork::Cut && reachable[s] && reachable[d]
         });
         let sccs: Vec<Vec<u32>> = tarjan_scc(&cut)
@@ -357,10 +357,13 @@ impl Stats {
         // One adjacency at a time, so only one is ever held.
         let reach = ReachStats {
             from_bootstrap_cut: reach_count(
-                &Adjacency::build(data, |e, _, _| e.network == PeerNetwork::Cut),
+                &Adjacency::build(data, &positions, |e, _, _| e.network == PeerNetwork::Cut),
                 &bootstrap,
             ),
-            from_bootstrap_all: reach_count(&Adjacency::build(data, |_, _, _| true), &bootstrap),
+            from_bootstrap_all: reach_count(
+                &Adjacency::build(data, &positions, |_, _, _| true),
+                &bootstrap,
+            ),
         };
 
         skews.sort_by(f64::total_cmp);
