@@ -13,7 +13,7 @@
 //! endpoints are unknown are left out.
 
 use petgraph::visit::{
-    GraphBase, GraphRef, IntoNeighbors, IntoNodeIdentifiers, NodeIndexable, VisitMap, Visitable,
+    GraphBase, IntoNeighbors, IntoNodeIdentifiers, NodeIndexable, VisitMap, Visitable,
 };
 
 use super::Positions;
@@ -37,13 +37,11 @@ impl Adjacency {
         mut keep: impl FnMut(&EdgeRow, usize, usize) -> bool,
     ) -> Self {
         let n = data.nodes.len();
-        let mut offsets = vec![0usize; n + 1];
-        let kept = |e: &EdgeRow, keep: &mut dyn FnMut(&EdgeRow, usize, usize) -> bool| {
-            positions.edge(e).filter(|&(s, d)| keep(e, s, d))
-        };
+        let mut kept = |e: &EdgeRow| positions.edge(e).filter(|&(s, d)| keep(e, s, d));
         // Two passes (count, then place) so the targets are allocated once, at their size.
+        let mut offsets = vec![0usize; n + 1];
         for e in &data.edges {
-            if let Some((s, _)) = kept(e, &mut keep) {
+            if let Some((s, _)) = kept(e) {
                 offsets[s + 1] += 1;
             }
         }
@@ -53,7 +51,7 @@ impl Adjacency {
         let mut next = offsets.clone();
         let mut targets = vec![0u32; offsets[n]];
         for e in &data.edges {
-            if let Some((s, d)) = kept(e, &mut keep) {
+            if let Some((s, d)) = kept(e) {
                 // Positions come from `u32`s (see `Positions::new`).
                 targets[next[s]] = d as u32;
                 next[s] += 1;
@@ -149,13 +147,6 @@ impl Visitable for Adjacency {
     }
 }
 
-// `&Adjacency` is what the algorithms take; it is `Copy` and a `GraphBase` through the
-// blanket impl for references.
-const _: fn() = || {
-    fn is_graph_ref<G: GraphRef>() {}
-    is_graph_ref::<&Adjacency>();
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,9 +158,9 @@ mod tests {
     #[test]
     fn keeps_the_filtered_edges_by_source_in_order() {
         let data = fixture::four_nodes();
-        let all = Adjacency::build(&data, &Positions::new(&data), |_, _, _| true);
-        assert_eq!(all.node_count(), data.nodes.len());
         let positions = Positions::new(&data);
+        let all = Adjacency::build(&data, &positions, |_, _, _| true);
+        assert_eq!(all.node_count(), data.nodes.len());
         let known = data.edges.iter().filter(|e| positions.edge(e).is_some());
         assert_eq!(all.edge_count(), known.clone().count());
         for s in 0..all.node_count() {
@@ -181,9 +172,7 @@ mod tests {
                 .collect();
             assert_eq!(all.targets(s as u32), expected.as_slice(), "node {s}");
         }
-        let cut = Adjacency::build(&data, &Positions::new(&data), |e, _, _| {
-            e.network == PeerNetwork::Cut
-        });
+        let cut = Adjacency::build(&data, &positions, |e, _, _| e.network == PeerNetwork::Cut);
         let cut_edges = data
             .edges
             .iter()

@@ -221,8 +221,6 @@ mod tests {
         .unwrap()
     }
 
-    /// Hand-written edges land in their lists, sorted and once each, and read back through
-    /// the `edges` view as rows.
     #[test]
     fn edge_count_hint_counts_entries_of_one_crawl() {
         let conn = migrated();
@@ -253,6 +251,8 @@ mod tests {
         assert!(matches!(err, StoreError::Invalid(_)), "{err}");
     }
 
+    /// Hand-written edges land in their lists, sorted and once each, and read back through
+    /// the `edges` view as rows.
     #[test]
     fn inserting_into_the_edges_view_merges_into_lists() {
         let conn = migrated();
